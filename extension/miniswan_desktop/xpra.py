@@ -1,0 +1,139 @@
+"""Build the Xpra 3.1.3 command line for one desktop on a private unix socket.
+
+No jupyter_server imports: the standalone desktop server reuses this module.
+See /work/shared/XPRA.md ("A session on a private unix socket") for where the flags come from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SOCKET_NAME = "xpra.sock"
+LOG_NAME = "xpra.log"
+CONF_NAME = "xpra.conf"
+# Linux sun_path is 108 bytes including the trailing NUL.
+MAX_SOCKET_PATH = 107
+
+DEFAULT_START_COMMAND = ["/bin/sh", "-c", "xterm & exec openbox"]
+"""openbox is the long-lived child (the session ends when the user exits openbox);
+xterm starts beside it, and closing it does not end the desktop."""
+
+# Debian's conf.d/60_server.conf says `start = /etc/X11/Xsession true`, and a `--start=` on
+# the command line *appends* to that list (checked on 3.1.3: Xsession still ran). A user
+# config directory is read after /etc/xpra and replaces whole keys, so an empty `start =`
+# there disables it whatever the image's /etc/xpra says.
+USER_CONF = "# written by miniswan-desktop: no extra start commands\nstart =\n"
+
+_GEOMETRY = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+
+
+class GeometryError(ValueError):
+    """A geometry string that is malformed or out of bounds."""
+
+
+def parse_geometry(value: str) -> tuple[int, int]:
+    """Parse ``"WxH"`` into ``(W, H)``; raise GeometryError when malformed."""
+    m = _GEOMETRY.match(value.strip()) if isinstance(value, str) else None
+    if not m:
+        raise GeometryError(f"geometry must look like 1280x800, not {value!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def check_geometry(value: str, maximum: str, minimum: str = "320x200") -> str:
+    """Return the normalised geometry, or raise GeometryError if outside [minimum, maximum]."""
+    w, h = parse_geometry(value)
+    max_w, max_h = parse_geometry(maximum)
+    min_w, min_h = parse_geometry(minimum)
+    if not (min_w <= w <= max_w and min_h <= h <= max_h):
+        raise GeometryError(f"geometry {w}x{h} is outside {minimum} .. {maximum}")
+    return f"{w}x{h}"
+
+
+@dataclass
+class XpraSpec:
+    """Everything needed to launch one Xpra desktop (a value object, no side effects)."""
+
+    session_dir: Path
+    geometry: str = "1280x800"
+    start_command: list[str] = field(default_factory=lambda: list(DEFAULT_START_COMMAND))
+    executable: str = "xpra"
+    mode: str = "start-desktop"
+    extra_args: list[str] = field(default_factory=list)
+    log_path: Path | None = None
+
+    @property
+    def socket_path(self) -> Path:
+        return self.session_dir / SOCKET_NAME
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_path or self.session_dir / LOG_NAME
+
+    def xvfb(self) -> str:
+        w, h = parse_geometry(self.geometry)
+        # `$XAUTHORITY` is expanded by xpra, not by us.
+        return (
+            f"Xvfb +extension GLX +extension Composite -screen 0 {w}x{h}x24+32 -dpi 96"
+            " -nolisten tcp -noreset -auth $XAUTHORITY"
+        )
+
+    def command(self) -> list[str]:
+        """The argv for ``xpra start-desktop`` listening only on the private unix socket."""
+        sd = str(self.session_dir)
+        if len(str(self.socket_path)) > MAX_SOCKET_PATH:
+            raise ValueError(f"socket path too long for a unix socket: {self.socket_path}")
+        if not self.start_command:
+            raise ValueError("the start command must not be empty")
+        return [
+            self.executable,
+            self.mode,
+            "--daemon=no",
+            f"--bind={self.socket_path}",
+            f"--socket-dir={sd}",
+            f"--socket-dirs={sd}",
+            "--html=on",
+            "--mdns=no",
+            "--pulseaudio=no",
+            "--speaker=disabled",
+            "--microphone=disabled",
+            "--webcam=no",
+            "--printing=no",
+            "--file-transfer=no",
+            "--notifications=no",
+            "--dbus-launch=",
+            "--dbus-proxy=no",
+            "--dbus-control=no",
+            "--systemd-run=no",
+            "--start-via-proxy=no",
+            "--sharing=yes",
+            "--clipboard=yes",
+            "--clipboard-direction=both",
+            f"--xvfb={self.xvfb()}",
+            f"--start-child={shlex.join(self.start_command)}",
+            "--exit-with-children=yes",
+            "--terminate-children=yes",
+            *self.extra_args,
+        ]
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for xpra: private runtime dir, config dir and X authority file."""
+        env = dict(os.environ if base is None else base)
+        for name in ("DISPLAY", "WAYLAND_DISPLAY", "XPRA_SYSTEM_CONF_DIRS"):
+            env.pop(name, None)
+        sd = str(self.session_dir)
+        env.update(
+            XDG_RUNTIME_DIR=sd,
+            XPRA_USER_CONF_DIRS=sd,
+            XAUTHORITY=str(self.session_dir / ".Xauthority"),
+        )
+        return env
+
+    def write_config(self) -> None:
+        """Write the private xpra.conf that cancels the distribution's `start` commands."""
+        path = self.session_dir / CONF_NAME
+        path.write_text(USER_CONF)
+        path.chmod(0o600)
