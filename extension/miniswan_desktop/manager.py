@@ -74,8 +74,9 @@ class DesktopManager:
             name = f"Desktop {len(self._desktops) + 1}"
         if not isinstance(name, str) or not _NAME.match(name):
             raise DesktopError(
-                400, "name must be 1-64 letters, digits, spaces or ._,:@()+- (starting with a "
-                "letter or digit)"
+                400,
+                "name must be 1-64 letters, digits, spaces or ._,:@()+- (starting with a "
+                "letter or digit)",
             )
         if geometry is None:
             geometry = self.geometry

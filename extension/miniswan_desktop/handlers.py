@@ -1,0 +1,194 @@
+"""Thin authenticated handlers: the REST API and the proxy to each desktop's Xpra socket."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.utils import ensure_async, url_path_join
+from jupyter_server_proxy.handlers import LocalProxyHandler
+from tornado import web
+
+from .manager import DesktopError, DesktopManager
+from .session import ACTIVE_STATES, RUNNING, Desktop
+
+AUTH_RESOURCE = "desktops"
+MANAGER_SETTING = "miniswan_desktop_manager"
+
+
+def desktop_url(desktop: Desktop, base_url: str) -> dict[str, Any]:
+    """The REST representation: the desktop plus the path to open it."""
+    return {**desktop.to_dict(), "url": url_path_join(base_url, "desktops", desktop.id) + "/"}
+
+
+class DesktopMixin:
+    """Shared lookup of the manager and translation of DesktopError into HTTP errors."""
+
+    settings: dict[str, Any]
+
+    @property
+    def manager(self) -> DesktopManager:
+        return self.settings[MANAGER_SETTING]
+
+    def get_desktop(self, desktop_id: str) -> Desktop:
+        try:
+            return self.manager.get(desktop_id)
+        except DesktopError as e:
+            raise web.HTTPError(e.status, e.message) from None
+
+
+class BaseDesktopHandler(DesktopMixin, APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    def as_json(self, desktop: Desktop) -> dict[str, Any]:
+        return desktop_url(desktop, self.base_url)
+
+
+class DesktopsHandler(BaseDesktopHandler):
+    """``desktops/api/desktops``: list, create, delete all."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json([self.as_json(d) for d in self.manager.list()])
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body: Any = {}
+        if self.request.body.strip():
+            try:
+                body = json.loads(self.request.body)
+            except ValueError as e:
+                raise web.HTTPError(400, f"request body is not valid JSON: {e}") from None
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "request body must be a JSON object")
+        unknown = set(body) - {"name", "geometry"}
+        if unknown:
+            raise web.HTTPError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+        try:
+            desktop = await self.manager.create(body.get("name"), body.get("geometry"))
+        except DesktopError as e:
+            raise web.HTTPError(e.status, e.message) from None
+        self.set_header("Location", self.as_json(desktop)["url"])
+        self.write_json(self.as_json(desktop), status=201)
+
+    @web.authenticated
+    @authorized
+    async def delete(self) -> None:
+        desktops = await self.manager.delete_all()
+        self.write_json([self.as_json(d) for d in desktops])
+
+
+class DesktopHandler(BaseDesktopHandler):
+    """``desktops/api/desktops/<id>``: get one, stop and delete one."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, desktop_id: str) -> None:
+        self.write_json(self.as_json(self.get_desktop(desktop_id)))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, desktop_id: str) -> None:
+        try:
+            desktop = await self.manager.delete(desktop_id)
+        except DesktopError as e:
+            raise web.HTTPError(e.status, e.message) from None
+        self.write_json(self.as_json(desktop))
+
+
+class AddSlashHandler(DesktopMixin, JupyterHandler):
+    """``desktops/<id>`` -> ``desktops/<id>/`` (the HTML5 client loads assets relatively)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized("read")
+    def get(self, desktop_id: str) -> None:
+        self.get_desktop(desktop_id)
+        query = f"?{self.request.query}" if self.request.query else ""
+        self.redirect(self.request.path + "/" + query)
+
+
+class DesktopProxyHandler(DesktopMixin, LocalProxyHandler):
+    """``desktops/<id>/<path>``: HTTP and websocket proxy to the desktop's Xpra unix socket.
+
+    Authentication is enforced for every verb by jupyter-server-proxy's ``prepare``;
+    authorization (resource ``desktops``, action ``execute``) is checked here too.
+    """
+
+    auth_resource = AUTH_RESOURCE
+
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        await super().prepare(*args, **kwargs)
+        if self._finished:
+            return
+        allowed = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not allowed:
+            raise web.HTTPError(403)
+        desktop = self.get_desktop(self.path_args[0])
+        if desktop.state in ACTIVE_STATES:
+            await desktop.wait_for({RUNNING, *_ENDED}, timeout=desktop.start_timeout)
+        if desktop.state != RUNNING:
+            reason = f": {desktop.reason}" if desktop.reason else ""
+            raise web.HTTPError(503, f"desktop {desktop.id} is {desktop.state}{reason}")
+        self.unix_socket = str(desktop.socket_path)
+        self.proxy_base = url_path_join("desktops", desktop.id)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors of the proxy itself (not of Xpra) as JSON, like the REST API."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message, "reason": self._reason}))
+
+    def proxy_request_headers(self) -> Any:
+        # Xpra needs none of the Jupyter credentials: do not hand them on.
+        headers = super().proxy_request_headers()
+        for name in ("Cookie", "Authorization"):
+            headers.pop(name, None)
+        return headers
+
+    async def http_get(self, desktop_id: str, proxied_path: str) -> Any:
+        return await self.proxy(0, proxied_path)
+
+    async def open(self, desktop_id: str, proxied_path: str) -> Any:
+        return await self.proxy_open("localhost", 0, proxied_path)
+
+    def post(self, desktop_id: str, proxied_path: str) -> Any:
+        return self.proxy(0, proxied_path)
+
+    def put(self, desktop_id: str, proxied_path: str) -> Any:
+        return self.proxy(0, proxied_path)
+
+    def delete(self, desktop_id: str, proxied_path: str) -> Any:
+        return self.proxy(0, proxied_path)
+
+    def head(self, desktop_id: str, proxied_path: str) -> Any:
+        return self.proxy(0, proxied_path)
+
+    def patch(self, desktop_id: str, proxied_path: str) -> Any:
+        return self.proxy(0, proxied_path)
+
+    def options(self, desktop_id: str, proxied_path: str) -> Any:
+        return self.proxy(0, proxied_path)
+
+
+_ENDED = ("stopped", "failed")
+
+# Order matters: the API routes must match before the catch-all proxy route.
+default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
+    (r"desktops/api/desktops/?", DesktopsHandler),
+    (r"desktops/api/desktops/([^/]+)/?", DesktopHandler),
+    (r"desktops/([^/]+)", AddSlashHandler),
+    (r"desktops/([^/]+)/(.*)", DesktopProxyHandler),
+]
