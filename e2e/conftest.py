@@ -1,0 +1,183 @@
+"""Fixtures of the browser suite. The stack is started by `nox -s e2e` (or already running,
+with `--reuse-stack`); these fixtures only talk to it, as a user would.
+
+- `browser_type_launch_args`: Debian's Chromium (never a downloaded browser).
+- `stack`: where the stack is and what it is called (MINISWAN_URL, MINISWAN_STACK).
+- `docker_client`: the Docker engine the stack runs on, to look at containers.
+- `hub`: a small client for the hub's REST API, logging in with the stack's passwords.
+- `user`: a fresh user name for one test; its server is stopped afterwards.
+- `login`: log a Playwright page in through the real login form.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("MINISWAN_CHROMIUM", "/usr/bin/chromium")
+SPAWN_TIMEOUT_MS = 150_000
+
+
+def env_default(name: str) -> str:
+    """A setting as the stack sees it: the environment, else the default in compose/.env."""
+    if name in os.environ:
+        return os.environ[name]
+    for line in (ROOT / "compose" / ".env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.partition("=")[2].strip()
+    raise KeyError(name)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    url: str
+    project: str
+    user_password: str
+    admin_user: str
+    admin_password: str
+
+    def container_name(self, username: str) -> str:
+        return f"{self.project}-user-{username}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> StackInfo:
+    info = StackInfo(
+        url=os.environ.get("MINISWAN_URL", "http://127.0.0.1:8010").rstrip("/"),
+        project=os.environ.get("MINISWAN_STACK", "miniswan-e2e"),
+        user_password=env_default("MINISWAN_USER_PASSWORD"),
+        admin_user=env_default("MINISWAN_ADMIN_USER"),
+        admin_password=env_default("MINISWAN_ADMIN_PASSWORD"),
+    )
+    wait_until(lambda: requests.get(f"{info.url}/hub/health", timeout=5).ok, 120, "hub health")
+    return info
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    return docker.from_env()
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (requests.RequestException, docker.errors.APIError) as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+class HubAPI:
+    """The hub's REST API with per-user tokens, obtained with the stack's passwords."""
+
+    def __init__(self, stack: StackInfo) -> None:
+        self.stack = stack
+        self._tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self._tokens:
+            admin = username == self.stack.admin_user
+            password = self.stack.admin_password if admin else self.stack.user_password
+            r = requests.post(
+                f"{self.stack.url}/hub/api/users/{username}/tokens",
+                json={"auth": {"username": username, "password": password}, "note": "e2e"},
+                timeout=30,
+            )
+            r.raise_for_status()
+            self._tokens[username] = r.json()["token"]
+        return self._tokens[username]
+
+    def request(self, method: str, path: str, as_user: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"token {self.token(as_user)}", **kwargs.pop("headers", {})}
+        return requests.request(
+            method, f"{self.stack.url}{path}", headers=headers, timeout=30, **kwargs
+        )
+
+    def user_model(self, username: str) -> dict[str, Any]:
+        r = self.request("GET", f"/hub/api/users/{username}", as_user=self.stack.admin_user)
+        r.raise_for_status()
+        return r.json()
+
+    def server(self, username: str) -> dict[str, Any] | None:
+        return self.user_model(username)["servers"].get("")
+
+    def start_server(self, username: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Spawn through the API and wait until the hub reports the server ready."""
+        r = self.request(
+            "POST", f"/hub/api/users/{username}/server", as_user=username, json=options or {}
+        )
+        assert r.status_code in (201, 202), r.text
+        return wait_until(
+            lambda: (s := self.server(username)) and s["ready"] and s,
+            SPAWN_TIMEOUT_MS / 1000,
+            f"{username}'s server to be ready",
+        )
+
+    def stop_server(self, username: str) -> None:
+        r = self.request("DELETE", f"/hub/api/users/{username}/server", as_user=self.stack.admin_user)
+        assert r.status_code in (202, 204, 400, 404), r.text
+        wait_until(lambda: self.server(username) is None, 60, f"{username}'s server to stop")
+
+
+@pytest.fixture(scope="session")
+def hub(stack: StackInfo) -> HubAPI:
+    return HubAPI(stack)
+
+
+@pytest.fixture
+def user(request: pytest.FixtureRequest, hub: HubAPI) -> Iterator[str]:
+    """A user name no other test uses; whatever server it gets is stopped afterwards."""
+    stem = re.sub(r"[^a-z0-9]", "", request.node.name.lower().replace("test_", ""))[:12]
+    name = f"{stem}-{uuid.uuid4().hex[:6]}"
+    yield name
+    try:
+        if hub.server(name) is not None:
+            hub.stop_server(name)
+    except requests.HTTPError:
+        pass  # the user never logged in: nothing to stop
+
+
+@pytest.fixture
+def login(stack: StackInfo) -> Callable[..., None]:
+    def do_login(page: Page, username: str, password: str | None = None) -> None:
+        page.goto(f"{stack.url}/hub/login")
+        page.locator("#username_input").fill(username)
+        page.locator("#password_input").fill(password or stack.user_password)
+        page.locator("#login_submit").click()
+        expect(page).not_to_have_url(re.compile(r"/hub/login"))
+
+    return do_login

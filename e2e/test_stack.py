@@ -1,0 +1,105 @@
+"""The stack stands up: log in, spawn, use JupyterLab, stop, survive a hub restart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import docker
+import requests
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from playwright.sync_api import Page, expect
+
+
+def test_wrong_password_is_refused_with_the_login_pages_error(page: Page, stack: StackInfo) -> None:
+    page.goto(f"{stack.url}/hub/login")
+    page.locator("#username_input").fill("mallory")
+    page.locator("#password_input").fill("not-the-password")
+    page.locator("#login_submit").click()
+    expect(page.locator(".login_error")).to_contain_text("Invalid username or password")
+    expect(page).to_have_url(re.compile(r"/hub/login"))
+
+
+def test_anonymous_request_to_a_server_is_sent_to_login(page: Page, stack: StackInfo) -> None:
+    r = requests.get(f"{stack.url}/user/alice/lab", allow_redirects=True, timeout=30)
+    assert "/hub/login" in r.url
+    page.goto(f"{stack.url}/user/alice/lab")
+    expect(page).to_have_url(re.compile(r"/hub/login\?next="))
+    expect(page.locator("#login_submit")).to_be_visible()
+
+
+def test_spawn_run_a_cell_and_stop_from_the_control_panel(
+    page: Page,
+    stack: StackInfo,
+    user: str,
+    login: Callable[..., None],
+    docker_client: docker.DockerClient,
+) -> None:
+    login(page, user)
+    # The real spawn page: its progress view, then JupyterLab.
+    page.goto(f"{stack.url}/hub/spawn/{user}")
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=SPAWN_TIMEOUT_MS)
+    assert docker_client.containers.get(stack.container_name(user)).status == "running"
+
+    page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
+    expect(page.locator(".jp-Notebook")).to_be_visible()
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_visible(
+        timeout=60_000
+    )
+    cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
+    cell.click()
+    page.keyboard.type("1+1")
+    page.keyboard.press("Shift+Enter")
+    expect(page.locator(".jp-OutputArea-output").first).to_have_text("2", timeout=60_000)
+
+    page.goto(f"{stack.url}/hub/home")
+    page.locator("#stop").click()
+    expect(page.locator("#start")).to_be_visible(timeout=60_000)
+
+    def container_gone() -> bool:
+        try:
+            docker_client.containers.get(stack.container_name(user))
+        except docker.errors.NotFound:
+            return True
+        return False
+
+    wait_until(container_gone, 60, "the user container to be removed")
+
+
+def test_hub_restart_keeps_running_servers(
+    page: Page,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    login: Callable[..., None],
+    docker_client: docker.DockerClient,
+) -> None:
+    server = hub.start_server(user)
+    before = docker_client.containers.get(stack.container_name(user))
+
+    docker_client.containers.get(f"{stack.project}-hub-1").restart(timeout=20)
+    wait_until(lambda: requests.get(f"{stack.url}/hub/health", timeout=5).ok, 120, "hub health")
+
+    after_server = hub.server(user)
+    assert after_server is not None and after_server["ready"]
+    assert after_server["started"] == server["started"], "the hub spawned the server again"
+    after = docker_client.containers.get(stack.container_name(user))
+    assert after.id == before.id
+    assert after.attrs["State"]["StartedAt"] == before.attrs["State"]["StartedAt"]
+    # Reachable through the proxy with the user's own credentials, no new spawn.
+    status = hub.request("GET", f"/user/{user}/api/status", as_user=user)
+    assert status.status_code == 200, status.text
+    login(page, user)
+    page.goto(f"{stack.url}/user/{user}/lab")
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
+    expect(page).to_have_url(re.compile(rf"/user/{user}/lab"))
+
+
+def test_admin_panel_lists_users(
+    page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable[..., None]
+) -> None:
+    hub.token(user)  # logging in through the API creates the user
+    login(page, stack.admin_user, stack.admin_password)
+    page.goto(f"{stack.url}/hub/admin")
+    expect(page.get_by_text(user, exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(stack.admin_user, exact=True).first).to_be_visible()

@@ -1,0 +1,145 @@
+"""Sessions of mini-SWAN. `nox -l` lists them; `nox -s NAME -- ARGS` passes ARGS on.
+
+The two a newcomer needs:
+    nox -s up            # build and start the stack, print where to log in
+    nox -s tests e2e     # the fast tests, then the browser suite in a throw-away stack
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nox
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tools.stack import Stack, StackError, preflight  # noqa: E402
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_venv = "yes"
+nox.needs_version = ">=2025.2.9"
+
+ROOT = Path(__file__).parent
+ARTIFACTS = ROOT / "artifacts"
+PYTHON = "3.11"
+# The e2e suite runs in its own compose project and port, so it never touches the demo stack.
+E2E_PROJECT = "miniswan-e2e"
+E2E_PORT = 8010
+
+
+def fail(session: nox.Session, error: StackError) -> None:
+    session.error(f"\n{error}")
+
+
+def start_stack(session: nox.Session, stack: Stack, build_log: Path) -> None:
+    """Build what changed, start the services, wait for the hub; a clear error otherwise."""
+    try:
+        preflight()
+        session.log(f"Building images (log: {build_log.relative_to(ROOT)})")
+        seconds = stack.build(build_log)
+        session.log(f"Images ready in {seconds:.0f} s; starting the stack")
+        started = time.monotonic()
+        stack.up()
+        session.log(f"Hub answering at {stack.url} after {time.monotonic() - started:.0f} s")
+    except StackError as error:
+        fail(session, error)
+
+
+@nox.session(python=False)
+def up(session: nox.Session) -> None:
+    """Build the images and start the stack on http://127.0.0.1:8000; safe to run twice."""
+    stack = Stack.from_env()
+    start_stack(session, stack, ARTIFACTS / "logs" / "build.log")
+    admin = stack.setting("MINISWAN_ADMIN_USER")
+    print(
+        f"\n  mini-SWAN is up: {stack.url}\n"
+        f"  Log in with any user name and the password '{stack.setting('MINISWAN_USER_PASSWORD')}'.\n"
+        f"  Admin: user '{admin}', password '{stack.setting('MINISWAN_ADMIN_PASSWORD')}'"
+        f" (admin panel: {stack.url}/hub/admin).\n"
+        "  Change them with MINISWAN_USER_PASSWORD / MINISWAN_ADMIN_PASSWORD (see compose/.env).\n"
+        "  Logs: nox -s logs    Stop: nox -s down\n"
+    )
+
+
+@nox.session(python=False)
+def down(session: nox.Session) -> None:
+    """Stop the stack and the users' containers; `-- --volumes` also deletes its data."""
+    try:
+        preflight()
+        Stack.from_env().down(volumes="--volumes" in session.posargs)
+    except StackError as error:
+        fail(session, error)
+
+
+@nox.session(python=False)
+def logs(session: nox.Session) -> None:
+    """Show the hub's and proxy's logs (`-- -f` follows them) and list users' containers."""
+    stack = Stack.from_env()
+    for name in stack.user_containers():
+        session.log(f"user container: {name} (docker logs {name})")
+    stack.compose("logs", "--tail", "200", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Fast tests without Docker: the desktop extension against real Xpra, and unit tests."""
+    session.install("-e", "./extension[test]")
+    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "tests"))
+    session.run("pytest", "extension/tests", "tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """Browser tests in a throw-away stack (Chromium + Playwright); logs land in artifacts/e2e.
+
+    `-- --reuse-stack` runs them against the already running e2e stack and leaves it up.
+    Other arguments go to pytest (e.g. `-- -k restart`).
+    """
+    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "e2e"))
+    reuse = "--reuse-stack" in session.posargs
+    pytest_args = [arg for arg in session.posargs if arg != "--reuse-stack"]
+    out = ARTIFACTS / "e2e"
+    stack = Stack(project=E2E_PROJECT, port=E2E_PORT)
+    if not reuse:
+        start_stack(session, stack, out / "build.log")
+    env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project}
+    try:
+        session.run(
+            "pytest", "e2e",
+            "--output", str(out / "playwright"),
+            "--screenshot", "only-on-failure",
+            "--tracing", "retain-on-failure",
+            *pytest_args,
+            env=env,
+        )
+    except nox.command.CommandFailed:
+        logs = stack.collect_logs(out / "logs")
+        for path in logs:
+            lines = path.read_text(errors="replace").splitlines()[-60:]
+            print(f"\n===== last lines of {path.relative_to(ROOT)} =====", *lines, sep="\n")
+        raise
+    finally:
+        stack.collect_logs(out / "logs")
+        if not reuse:
+            stack.down(volumes=True)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over all Python in the repository."""
+    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Re-pin the images' Python dependencies (requirements.in -> requirements.txt)."""
+    session.install("uv")
+    for path in sorted(ROOT.glob("services/*/*requirements.in")):
+        session.run(
+            "uv", "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
+            "--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_36",
+            str(path.relative_to(ROOT)), "-o", str(path.with_suffix(".txt").relative_to(ROOT)),
+        )

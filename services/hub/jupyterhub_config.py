@@ -1,0 +1,68 @@
+"""JupyterHub configuration for the mini-SWAN stack.
+
+Every knob an operator may turn comes from the environment (see compose/.env for the
+documented defaults); everything else is fixed here so that the stack behaves the same on
+every laptop.
+"""
+
+from __future__ import annotations
+
+import os
+
+c = get_config()  # noqa: F821 (injected by JupyterHub when it loads this file)
+
+
+def env(name: str, default: str) -> str:
+    """An operator setting: the environment wins, else the documented default."""
+    return os.environ.get(name, default)
+
+
+# --- Proxy: configurable-http-proxy runs as its own service, so that restarting the hub
+# leaves every route (and every open desktop) alone.
+c.ConfigurableHTTPProxy.should_start = False
+c.ConfigurableHTTPProxy.api_url = env("MINISWAN_PROXY_API_URL", "http://proxy:8001")
+# Public URL as the browser sees it (printed in logs and used for redirects).
+c.JupyterHub.bind_url = env("MINISWAN_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# --- Hub: reachable by the proxy and by user containers on the shared network.
+c.JupyterHub.hub_bind_url = "http://0.0.0.0:8081"
+c.JupyterHub.hub_connect_url = env("MINISWAN_HUB_CONNECT_URL", "http://hub:8081")
+
+# --- State on the hub-data volume: users, servers and the cookie secret survive restarts.
+data_dir = env("MINISWAN_HUB_DATA", "/srv/jupyterhub")
+c.JupyterHub.db_url = f"sqlite:///{data_dir}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = f"{data_dir}/jupyterhub_cookie_secret"
+# A hub restart resumes running servers instead of stopping them.
+c.JupyterHub.cleanup_servers = False
+c.JupyterHub.cleanup_proxy = False
+
+# --- Authentication: JupyterHub's built-in shared-password mode, fit for a local stack.
+# Any user name logs in with the user password; the admin user needs the admin password.
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = env("MINISWAN_USER_PASSWORD", "miniswan-demo")
+c.SharedPasswordAuthenticator.admin_password = env(
+    "MINISWAN_ADMIN_PASSWORD", "miniswan-admin-password-change-me"
+)
+c.Authenticator.admin_users = {env("MINISWAN_ADMIN_USER", "admin")}
+c.Authenticator.allow_all = True
+
+# --- Spawner: one container per user, on the stack's own network, reached by its name.
+c.JupyterHub.spawner_class = "docker"
+c.DockerSpawner.image = env("MINISWAN_USER_IMAGE", "miniswan/user:dev")
+c.DockerSpawner.pull_policy = "ifnotpresent"
+# One name for the compose project, its network and its user containers, so that two stacks
+# (the demo and the e2e one) can run side by side without touching each other's users.
+stack = env("MINISWAN_STACK", "miniswan")
+c.DockerSpawner.network_name = stack
+c.DockerSpawner.use_internal_hostname = True
+c.DockerSpawner.name_template = stack + "-user-{username}"
+# Stopped servers leave no container behind; user data lives on volumes, not in containers.
+c.DockerSpawner.remove = True
+# Lets `nox -s down` find the containers the hub spawned (compose does not know them).
+c.DockerSpawner.extra_create_kwargs = {"labels": {"org.miniswan.stack": stack}}
+c.DockerSpawner.debug = env("MINISWAN_DEBUG", "") == "1"
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = int(env("MINISWAN_SPAWN_TIMEOUT", "120"))
+c.Spawner.http_timeout = int(env("MINISWAN_HTTP_TIMEOUT", "90"))
+
+c.JupyterHub.log_level = "DEBUG" if env("MINISWAN_DEBUG", "") == "1" else "INFO"

@@ -1,0 +1,78 @@
+"""Unit tests of tools/stack.py, the code behind `nox -s up/down/logs/e2e`.
+
+The Docker CLI is faked by small shell scripts on PATH (these tests run without Docker);
+the e2e suite exercises the real thing.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from tools.stack import ENV_FILE, Stack, StackError, preflight, read_env_defaults
+
+
+def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Put a `docker` on PATH that runs `script` (sh) instead of the real CLI."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(f"#!/bin/sh\n{script}\n")
+    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_env_defaults_document_every_login_setting() -> None:
+    defaults = read_env_defaults(ENV_FILE)
+    for key in ("MINISWAN_PORT", "MINISWAN_USER_PASSWORD", "MINISWAN_ADMIN_USER"):
+        assert defaults[key], key
+    # JupyterHub's shared-password mode refuses shorter passwords: fail here, not at start-up.
+    assert len(defaults["MINISWAN_USER_PASSWORD"]) >= 8
+    assert len(defaults["MINISWAN_ADMIN_PASSWORD"]) >= 32
+    assert defaults["MINISWAN_USER_PASSWORD"] != defaults["MINISWAN_ADMIN_PASSWORD"]
+
+
+def test_environment_overrides_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINISWAN_PORT", "8123")
+    stack = Stack.from_env()
+    assert stack.url == "http://127.0.0.1:8123"
+    assert stack.environment()["COMPOSE_PROJECT_NAME"] == "miniswan"
+
+
+def test_missing_ca_bundle_falls_back_to_an_empty_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINISWAN_BUILD_CA_BUNDLE", "/nonexistent/ca.crt")
+    bundle = Path(Stack().environment()["MINISWAN_BUILD_CA_BUNDLE"])
+    assert bundle.is_file() and bundle.read_bytes() == b""
+
+
+def test_preflight_without_docker_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(StackError, match="`docker` command is not installed"):
+        preflight()
+
+
+def test_preflight_with_a_stopped_engine_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_docker(
+        tmp_path,
+        monkeypatch,
+        'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2; exit 1',
+    )
+    with pytest.raises(StackError) as error:
+        preflight()
+    assert "not running" in str(error.value)
+    assert "Cannot connect to the Docker daemon" in str(error.value)
+    assert "dockerd" in str(error.value)
+
+
+def test_preflight_without_compose_v2_names_the_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_docker(tmp_path, monkeypatch, '[ "$1" = compose ] && exit 1; exit 0')
+    with pytest.raises(StackError, match="Compose v2"):
+        preflight()

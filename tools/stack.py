@@ -1,0 +1,182 @@
+"""Drive the compose stack from nox: preflight checks, build, up, wait, logs, down.
+
+Standard library only, so every nox session (including those without a virtualenv) can use
+it. Each function raises `StackError` with a message meant for a person: what is wrong and
+what to do about it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
+ENV_FILE = ROOT / "compose" / ".env"
+USER_SERVER_LABEL = "org.miniswan.stack"
+
+
+class StackError(RuntimeError):
+    """Something a person has to fix before the stack can run; the message says what."""
+
+
+def read_env_defaults(path: Path = ENV_FILE) -> dict[str, str]:
+    """The documented defaults from compose/.env (KEY=VALUE lines, # comments)."""
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One instance of the stack: a compose project with its own port, network and users."""
+
+    project: str = "miniswan"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, project: str = "miniswan", default_port: int | None = None) -> Stack:
+        defaults = read_env_defaults()
+        port = os.environ.get("MINISWAN_PORT") or default_port or defaults["MINISWAN_PORT"]
+        return cls(project=project, port=int(port))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def setting(self, name: str) -> str:
+        """A stack setting as the hub will see it: environment first, then compose/.env."""
+        return os.environ.get(name) or read_env_defaults().get(name, "")
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["COMPOSE_PROJECT_NAME"] = self.project
+        env["MINISWAN_STACK"] = self.project
+        env["MINISWAN_PORT"] = str(self.port)
+        ca = env.get("MINISWAN_BUILD_CA_BUNDLE") or read_env_defaults()["MINISWAN_BUILD_CA_BUNDLE"]
+        if not Path(ca).is_file():
+            # No CA bundle at the default path (e.g. macOS): builds need none, pass an empty one.
+            empty = ROOT / "artifacts" / "empty-ca-bundle.crt"
+            empty.parent.mkdir(parents=True, exist_ok=True)
+            empty.touch()
+            env["MINISWAN_BUILD_CA_BUNDLE"] = str(empty)
+        return env
+
+    def compose(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        cmd = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project, *args]
+        return subprocess.run(cmd, env=self.environment(), text=True, **kwargs)  # type: ignore[call-overload]
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def build(self, log_file: Path) -> float:
+        """Build the hub and user images; the build log goes to `log_file`. Returns seconds."""
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        with log_file.open("w") as log:
+            result = self.compose(
+                "--profile", "images", "build", "--progress", "plain", stdout=log, stderr=log
+            )
+        if result.returncode != 0:
+            tail = "\n".join(log_file.read_text().splitlines()[-40:])
+            hint = ""
+            if "debian:bookworm-slim" in tail and ("pull" in tail or "resolve" in tail):
+                hint = "\nThe base image cannot be pulled here: run tools/bootstrap.sh to make one."
+            raise StackError(f"Image build failed (full log: {log_file}):\n{tail}{hint}")
+        return time.monotonic() - started
+
+    def up(self, timeout: float = 180) -> None:
+        """Start (or update) the services and wait until the hub answers through the proxy."""
+        result = self.compose("up", "-d", "--remove-orphans", capture_output=True)
+        if result.returncode != 0:
+            raise StackError(f"`docker compose up` failed:\n{result.stderr.strip()}")
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/hub/api", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                last_error = str(exc)
+            time.sleep(1)
+        logs = self.compose("logs", "--tail", "30", "hub", "proxy", capture_output=True).stdout
+        raise StackError(
+            f"The hub did not answer at {self.url}/hub/api within {timeout:.0f} s "
+            f"({last_error}). Last logs:\n{logs}"
+        )
+
+    def user_containers(self) -> list[str]:
+        """Names of the user containers the hub spawned for this stack (compose knows none)."""
+        result = subprocess.run(
+            ["docker", "ps", "-a", "--filter", f"label={USER_SERVER_LABEL}={self.project}",
+             "--format", "{{.Names}}"],
+            capture_output=True, text=True, check=False,
+        )
+        return [name for name in result.stdout.split() if name]
+
+    def down(self, volumes: bool = False) -> None:
+        """Stop everything, user containers included; data volumes stay unless asked."""
+        names = self.user_containers()
+        if names:
+            subprocess.run(["docker", "rm", "-f", *names], capture_output=True, check=False)
+        args = ["--profile", "images", "down", "--remove-orphans"]
+        if volumes:
+            args.append("--volumes")
+        result = self.compose(*args, capture_output=True)
+        if result.returncode != 0:
+            raise StackError(f"`docker compose down` failed:\n{result.stderr.strip()}")
+
+    def collect_logs(self, folder: Path) -> list[Path]:
+        """Write each service's and each user container's log to `folder`; return the files."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for service in ("hub", "proxy"):
+            path = folder / f"{service}.log"
+            with path.open("w") as out:
+                self.compose("logs", "--no-color", "--timestamps", service, stdout=out, stderr=out)
+            written.append(path)
+        for name in self.user_containers():
+            path = folder / f"{name}.log"
+            with path.open("w") as out:
+                subprocess.run(["docker", "logs", "--timestamps", name], stdout=out, stderr=out)
+            written.append(path)
+        return written
+
+
+def preflight() -> None:
+    """Check the machine can run the stack; say what is missing and how to get it."""
+    if shutil.which("docker") is None:
+        raise StackError(
+            "The `docker` command is not installed. Install Docker Engine "
+            "(https://docs.docker.com/engine/install/) or, on Debian, run "
+            "`sudo tools/bootstrap.sh`."
+        )
+    info = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False)
+    if info.returncode != 0:
+        raise StackError(
+            "The Docker engine is not running or not reachable "
+            f"({info.stderr.strip().splitlines()[-1] if info.stderr.strip() else 'no answer'}).\n"
+            "Start it (`sudo systemctl start docker`, or `sudo dockerd &` without systemd), "
+            "check you may use it (`docker info`), or run `sudo tools/bootstrap.sh`."
+        )
+    compose = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, check=False
+    )
+    if compose.returncode != 0:
+        raise StackError(
+            "Docker Compose v2 (`docker compose`) is missing. Install the compose plugin "
+            "(package docker-compose-plugin) or run `sudo tools/bootstrap.sh`."
+        )
