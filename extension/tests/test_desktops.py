@@ -1,0 +1,144 @@
+"""End to end with a real Jupyter server and real xpra: create, proxy, websocket, stop, kill."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import struct
+import time
+from typing import Any
+
+from conftest import alive, children, comm, requires_xpra, session_pids
+
+pytestmark = requires_xpra
+
+
+def bencode(obj: Any) -> bytes:
+    if isinstance(obj, int):
+        return b"i%de" % obj
+    if isinstance(obj, str):
+        obj = obj.encode()
+    if isinstance(obj, bytes):
+        return b"%d:%s" % (len(obj), obj)
+    if isinstance(obj, list):
+        return b"l" + b"".join(bencode(x) for x in obj) + b"e"
+    return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(obj.items())) + b"e"
+
+
+def xpra_packet(payload: bytes) -> bytes:
+    """Xpra's 8 byte header: 'P', flags (0 = bencode), compression, chunk, size (BE)."""
+    return b"P\x00\x00\x00" + struct.pack(">I", len(payload)) + payload
+
+
+CLIENT_HELLO = xpra_packet(
+    bencode(
+        [
+            "hello",
+            {
+                "version": "3.1.3",
+                "encodings": ["rgb", "png", "jpeg"],
+                "bencode": 1,
+                "rencode": 0,
+                "compressors": ["none"],
+            },
+        ]
+    )
+)
+
+
+def xvfb_of(xpra_pid: int) -> int:
+    """The Xvfb child of an xpra server (xpra renames its argv, comm stays 'Xvfb')."""
+    xvfb = [p for p in children(xpra_pid) if comm(p).startswith("Xvfb")]
+    assert xvfb, f"no Xvfb child of {xpra_pid}: {[comm(p) for p in children(xpra_pid)]}"
+    return xvfb[0]
+
+
+async def wait_gone(pids: list[int], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(alive(p) for p in pids):
+        assert time.monotonic() < deadline, [(p, comm(p)) for p in pids if alive(p)]
+        await asyncio.sleep(0.05)
+
+
+class EventReader:
+    """Desktop state events from /api/events/subscribe, grouped by desktop id."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.states: dict[str, list[str]] = {}
+
+    async def until(self, desktop_id: str, state: str, timeout: float = 20.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while state not in self.states.get(desktop_id, []):
+            msg = await asyncio.wait_for(self.ws.read_message(), deadline - time.monotonic())
+            assert msg is not None, "event websocket closed"
+            event = json.loads(msg)
+            if event.get("schema_id") == "https://events.miniswan.org/desktop/state/v1":
+                assert event["url"].endswith(f"/desktops/{event['id']}/")
+                self.states.setdefault(event["id"], []).append(event["state"])
+        return self.states[desktop_id]
+
+
+async def test_two_desktops_proxy_websocket_and_stop(api, jp_fetch, jp_ws_fetch, jp_base_url):
+    events = EventReader(await jp_ws_fetch("api", "events", "subscribe"))
+    a = await api.create(name="first")
+    b = await api.create(name="second", geometry="1024x768")
+    assert a["state"] == b["state"] == "starting"
+    assert a["url"] == f"{jp_base_url}desktops/{a['id']}/"
+    assert b["geometry"] == "1024x768"
+    a = await api.wait_state(a["id"], {"running"})
+    b = await api.wait_state(b["id"], {"running"})
+    assert a["pid"] != b["pid"]
+    assert {d["id"] for d in await api.list()} == {a["id"], b["id"]}
+
+    for d in (a, b):
+        page = await jp_fetch("desktops", d["id"], "index.html")
+        assert page.code == 200 and b"xpra" in page.body.lower()
+        root = await jp_fetch("desktops", d["id"] + "/")
+        assert b"xpra" in root.body.lower()
+        ws = await jp_ws_fetch("desktops", d["id"] + "/", subprotocols=["binary"])
+        assert ws.selected_subprotocol == "binary"
+        await ws.write_message(CLIENT_HELLO, binary=True)
+        first = await asyncio.wait_for(ws.read_message(), 10)
+        assert isinstance(first, bytes) and first[:1] == b"P", first[:32]
+        assert b"hello" in first[8:40]
+        ws.close()
+
+    # Every process is in xpra's session; Xvfb sits in its own process group.
+    xvfb_a = xvfb_of(a["pid"])
+    procs_a = session_pids(a["pid"])
+    assert xvfb_a in procs_a and os.getpgid(xvfb_a) != a["pid"]
+    deleted = await api.delete(a["id"])
+    assert deleted["state"] == "stopped" and deleted["reason"]
+    await wait_gone(procs_a)
+    assert (await api.call("GET", a["id"])).code == 404
+    assert [d["id"] for d in await api.list()] == [b["id"]]
+    assert await events.until(a["id"], "stopped") == ["starting", "running", "stopped"]
+
+    # Kill only the xpra process from outside: reported failed, no Xvfb left behind.
+    xvfb_b = xvfb_of(b["pid"])
+    procs_b = session_pids(b["pid"])
+    os.kill(b["pid"], signal.SIGKILL)
+    failed = await api.wait_state(b["id"], {"failed"}, timeout=15)
+    assert failed["exit_status"] == -signal.SIGKILL
+    assert "SIGKILL" in failed["reason"]
+    assert failed["log_tail"] and len(failed["log_tail"]) <= 20
+    await wait_gone([xvfb_b, *procs_b])
+    assert await events.until(b["id"], "failed") == ["starting", "running", "failed"]
+    # The proxy explains why a failed desktop cannot be opened.
+    r = await jp_fetch("desktops", b["id"] + "/", raise_error=False)
+    assert r.code == 503 and "failed" in json.loads(r.body)["message"]
+    # A failed desktop stays listed until deleted.
+    assert (await api.delete(b["id"]))["state"] == "failed"
+    assert await api.list() == []
+    events.ws.close()
+
+
+async def test_trailing_slash_redirect(api, jp_fetch, jp_base_url):
+    d = await api.create()
+    r = await jp_fetch("desktops", d["id"], follow_redirects=False, raise_error=False)
+    assert r.code == 302
+    assert r.headers["Location"].endswith(f"{jp_base_url}desktops/{d['id']}/")
+    await api.delete(d["id"])
