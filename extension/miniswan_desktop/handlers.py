@@ -39,6 +39,18 @@ class DesktopMixin:
             raise web.HTTPError(e.status, e.message) from None
 
 
+class JsonErrorsMixin:
+    """Errors as JSON ``{"message", "reason"}`` like APIHandler, for non-API handlers."""
+
+    _reason: str
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
+        self.finish(json.dumps({"message": message, "reason": self._reason}))  # type: ignore[attr-defined]
+
+
 class BaseDesktopHandler(DesktopMixin, APIHandler):
     auth_resource = AUTH_RESOURCE
 
@@ -104,7 +116,7 @@ class DesktopHandler(BaseDesktopHandler):
         self.write_json(self.as_json(desktop))
 
 
-class AddSlashHandler(DesktopMixin, JupyterHandler):
+class AddSlashHandler(JsonErrorsMixin, DesktopMixin, JupyterHandler):
     """``desktops/<id>`` -> ``desktops/<id>/`` (the HTML5 client loads assets relatively)."""
 
     auth_resource = AUTH_RESOURCE
@@ -117,7 +129,7 @@ class AddSlashHandler(DesktopMixin, JupyterHandler):
         self.redirect(self.request.path + "/" + query)
 
 
-class DesktopProxyHandler(DesktopMixin, LocalProxyHandler):
+class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
     """``desktops/<id>/<path>``: HTTP and websocket proxy to the desktop's Xpra unix socket.
 
     Authentication is enforced for every verb by jupyter-server-proxy's ``prepare``;
@@ -143,13 +155,6 @@ class DesktopProxyHandler(DesktopMixin, LocalProxyHandler):
             raise web.HTTPError(503, f"desktop {desktop.id} is {desktop.state}{reason}")
         self.unix_socket = str(desktop.socket_path)
         self.proxy_base = url_path_join("desktops", desktop.id)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Errors of the proxy itself (not of Xpra) as JSON, like the REST API."""
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "log_message", None) or self._reason
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": message, "reason": self._reason}))
 
     def proxy_request_headers(self) -> Any:
         # Xpra needs none of the Jupyter credentials: do not hand them on.
