@@ -10,7 +10,16 @@ import struct
 import time
 from typing import Any
 
-from conftest import alive, children, comm, requires_xpra, session_pids
+from conftest import (
+    alive,
+    children,
+    cmdline,
+    comm,
+    requires_xpra,
+    session_pids,
+    socket_inodes,
+    tcp_listen_inodes,
+)
 
 pytestmark = requires_xpra
 
@@ -110,6 +119,12 @@ async def test_two_desktops_proxy_websocket_and_stop(api, jp_fetch, jp_ws_fetch,
     xvfb_a = xvfb_of(a["pid"])
     procs_a = session_pids(a["pid"])
     assert xvfb_a in procs_a and os.getpgid(xvfb_a) != a["pid"]
+    # Our xpra.conf cancelled Debian's `start = /etc/X11/Xsession true`: openbox + xterm only.
+    assert not [p for p in procs_a if "Xsession" in cmdline(p)]
+    assert {"openbox", "xterm"} <= {comm(p) for p in procs_a}
+    # Nothing in the desktop listens on TCP: the unix socket is the only way in.
+    listening = tcp_listen_inodes()
+    assert not [p for p in procs_a if socket_inodes(p) & listening]
     deleted = await api.delete(a["id"])
     assert deleted["state"] == "stopped" and deleted["reason"]
     await wait_gone(procs_a)

@@ -1,0 +1,99 @@
+"""Unit tests of the jupyter-free pieces: command line, geometry, process helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from miniswan_desktop import process, xpra
+from miniswan_desktop.manager import DesktopError, DesktopManager
+
+
+def test_command_listens_only_on_the_private_socket(tmp_path: Path):
+    spec = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768", extra_args=["--encoding=jpeg"])
+    cmd = spec.command()
+    assert cmd[:3] == ["xpra", "start-desktop", "--daemon=no"]
+    assert f"--bind={tmp_path}/xpra.sock" in cmd
+    assert not [a for a in cmd if a.startswith(("--bind-", "--port"))]
+    assert "--exit-with-children=yes" in cmd and "--html=on" in cmd
+    assert cmd[-1] == "--encoding=jpeg"
+    xvfb = next(a for a in cmd if a.startswith("--xvfb="))
+    assert "-screen 0 1024x768x24+32" in xvfb and "-nolisten tcp" in xvfb
+    child = next(a for a in cmd if a.startswith("--start-child="))
+    assert shlex.split(child.split("=", 1)[1]) == xpra.DEFAULT_START_COMMAND
+
+
+def test_env_and_config(tmp_path: Path):
+    spec = xpra.XpraSpec(session_dir=tmp_path)
+    env = spec.env({"DISPLAY": ":9", "HOME": "/home/u"})
+    assert "DISPLAY" not in env and env["HOME"] == "/home/u"
+    assert env["XDG_RUNTIME_DIR"] == env["XPRA_USER_CONF_DIRS"] == str(tmp_path)
+    spec.write_config()
+    conf = (tmp_path / "xpra.conf").read_text()
+    assert "start =\n" in conf
+    assert (tmp_path / "xpra.conf").stat().st_mode & 0o077 == 0
+
+
+def test_socket_path_too_long(tmp_path: Path):
+    spec = xpra.XpraSpec(session_dir=tmp_path / ("x" * 120))
+    with pytest.raises(ValueError, match="too long"):
+        spec.command()
+
+
+@pytest.mark.parametrize("value", ["", "1280", "1280x", "x800", "-1x5", "1e3x800", "12800x800x"])
+def test_bad_geometry(value: str):
+    with pytest.raises(xpra.GeometryError):
+        xpra.parse_geometry(value)
+
+
+def test_geometry_bounds():
+    assert xpra.check_geometry(" 1280x800 ", "3840x2160") == "1280x800"
+    for value in ("3841x100", "100x100", "4000x4000"):
+        with pytest.raises(xpra.GeometryError):
+            xpra.check_geometry(value, "3840x2160")
+
+
+def test_manager_validation(tmp_path: Path):
+    m = DesktopManager(runtime_dir=tmp_path)
+    assert m.validate() == ("Desktop 1", "1280x800")
+    assert m.validate("Mon bureau é", "800x600") == ("Mon bureau é", "800x600")
+    for name, geometry in (("", None), ("a/b", None), (None, "1x1"), (None, 5)):
+        with pytest.raises(DesktopError) as err:
+            m.validate(name, geometry)
+        assert err.value.status == 400
+
+
+async def test_kill_session_reaches_other_process_groups():
+    """A session leader with a child in another process group, like xpra and Xvfb."""
+    code = (
+        "import os, subprocess, sys, time;"
+        "c = subprocess.Popen(['sleep', '600'], process_group=0);"
+        "print(c.pid, flush=True); time.sleep(600)"
+    )
+    leader = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert leader.stdout is not None
+    child = int(leader.stdout.readline())
+    assert sorted(process.session_members(leader.pid)) == sorted([leader.pid, child])
+    # Killing the leader alone orphans the child, as a SIGKILL of xpra orphans Xvfb.
+    leader.kill()
+    leader.wait()
+    assert process.is_alive(child)
+    found = await process.kill_session(leader.pid, grace=5)
+    assert found == [child]
+    for _ in range(100):
+        if not process.is_alive(child):
+            break
+        await asyncio.sleep(0.05)
+    assert not process.is_alive(child)
+
+
+async def test_kill_session_never_kills_own_session():
+    assert await process.kill_session(os.getsid(0)) == []
