@@ -117,6 +117,7 @@ class DesktopApp(ExtensionApp):
             stop_timeout=self.stop_timeout,
             on_change=self._emit,
         )
+        assert self.serverapp is not None and self.serverapp.event_logger is not None
         events.register(self.serverapp.event_logger)
         self.settings[MANAGER_SETTING] = self.manager
         self.log.info("miniswan_desktop: desktops under %s", runtime_dir)
@@ -126,6 +127,7 @@ class DesktopApp(ExtensionApp):
         self.handlers.extend(default_handlers)
 
     def _emit(self, desktop: Desktop) -> None:
+        assert self.serverapp is not None and self.serverapp.event_logger is not None
         base_url = self.serverapp.base_url
         try:
             events.emit(self.serverapp.event_logger, desktop_url(desktop, base_url))

@@ -12,7 +12,7 @@ from jupyter_server_proxy.handlers import LocalProxyHandler
 from tornado import web
 
 from .manager import DesktopError, DesktopManager
-from .session import ACTIVE_STATES, RUNNING, Desktop
+from .session import ACTIVE_STATES, FAILED, RUNNING, STOPPED, Desktop
 
 AUTH_RESOURCE = "desktops"
 MANAGER_SETTING = "miniswan_desktop_manager"
@@ -149,7 +149,7 @@ class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
             raise web.HTTPError(403)
         desktop = self.get_desktop(self.path_args[0])
         if desktop.state in ACTIVE_STATES:
-            await desktop.wait_for({RUNNING, *_ENDED}, timeout=desktop.start_timeout)
+            await desktop.wait_for({RUNNING, STOPPED, FAILED}, timeout=desktop.start_timeout)
         if desktop.state != RUNNING:
             reason = f": {desktop.reason}" if desktop.reason else ""
             raise web.HTTPError(503, f"desktop {desktop.id} is {desktop.state}{reason}")
@@ -187,8 +187,6 @@ class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
     def options(self, desktop_id: str, proxied_path: str) -> Any:
         return self.proxy(0, proxied_path)
 
-
-_ENDED = ("stopped", "failed")
 
 # Order matters: the API routes must match before the catch-all proxy route.
 default_handlers: list[tuple[str, type[web.RequestHandler]]] = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -125,7 +126,7 @@ class DesktopManager:
             desktop.cleanup()
             return desktop
 
-    async def delete_all(self) -> list[Desktop]:
+    async def delete_all(self) -> builtins.list[Desktop]:
         """Stop every desktop concurrently and forget them all."""
         async with self._lock:
             desktops = self.list()

@@ -48,17 +48,6 @@ def session_members(sid: int) -> list[int]:
     return members
 
 
-def children(pid: int) -> list[int]:
-    """Pids of the live direct children of ``pid``."""
-    result = []
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields and fields[0] not in ("Z", "X") and int(fields[1]) == pid:
-                result.append(int(entry.name))
-    return result
-
-
 def signal_group(pgid: int, sig: int) -> bool:
     """Send ``sig`` to a process group; False if it no longer exists."""
     try:
