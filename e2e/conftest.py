@@ -65,6 +65,7 @@ class StackInfo:
     admin_password: str
 
     def container_name(self, username: str) -> str:
+        """The container DockerSpawner names for `username` (letters and digits only)."""
         return f"{self.project}-user-{username}"
 
 
@@ -111,6 +112,10 @@ class HubAPI:
     def token(self, username: str) -> str:
         if username not in self._tokens:
             admin = username == self.stack.admin_user
+            if not admin:
+                # The hub hands out tokens only to users it knows: create the user first.
+                r = self.request("POST", f"/hub/api/users/{username}", self.stack.admin_user)
+                assert r.status_code in (201, 409), r.text
             password = self.stack.admin_password if admin else self.stack.user_password
             r = requests.post(
                 f"{self.stack.url}/hub/api/users/{username}/tokens",
@@ -161,8 +166,9 @@ def hub(stack: StackInfo) -> HubAPI:
 @pytest.fixture
 def user(request: pytest.FixtureRequest, hub: HubAPI) -> Iterator[str]:
     """A user name no other test uses; whatever server it gets is stopped afterwards."""
+    # Letters and digits only: DockerSpawner then uses the name as is in the container name.
     stem = re.sub(r"[^a-z0-9]", "", request.node.name.lower().replace("test_", ""))[:12]
-    name = f"{stem}-{uuid.uuid4().hex[:6]}"
+    name = f"{stem}{uuid.uuid4().hex[:6]}"
     yield name
     try:
         if hub.server(name) is not None:

@@ -43,9 +43,8 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
 
     page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
     expect(page.locator(".jp-Notebook")).to_be_visible()
-    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_visible(
-        timeout=60_000
-    )
+    # "Idle" alone is also shown before the kernel is attached ("No Kernel | Idle").
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.click()
     page.keyboard.type("1+1")
@@ -101,5 +100,5 @@ def test_admin_panel_lists_users(
     hub.token(user)  # logging in through the API creates the user
     login(page, stack.admin_user, stack.admin_password)
     page.goto(f"{stack.url}/hub/admin")
-    expect(page.get_by_text(user, exact=True)).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(stack.admin_user, exact=True).first).to_be_visible()
+    expect(page.get_by_test_id(f"user-name-div-{user}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id(f"user-name-div-{stack.admin_user}")).to_be_visible()
