@@ -11,15 +11,47 @@ from conftest import HubAPI, StackInfo, wait_until
 SINGLE_USER_PORT = 8888
 
 
-def listening_tcp_ports(container: Any) -> set[int]:
-    """Ports of every listening TCP socket in the container (IPv4 and IPv6), from /proc."""
-    out = container.exec_run(["cat", "/proc/net/tcp", "/proc/net/tcp6"]).output.decode()
-    ports = set()
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) > 3 and fields[3] == "0A":  # 0A = LISTEN
-            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+# Docker's embedded DNS server listens inside every container's network namespace on
+# 127.0.0.11, but it is dockerd's socket, not a process of the container.
+DOCKER_DNS = "0B00007F"  # 127.0.0.11 as /proc/net/tcp writes it
+
+LIST_LISTENERS = r"""
+for table in /proc/net/tcp /proc/net/tcp6; do
+  awk '$4 == "0A" {print $2, $10}' "$table"
+done
+echo --
+for fd in /proc/[0-9]*/fd/*; do
+  target=$(readlink "$fd" 2>/dev/null) || continue
+  case "$target" in socket:*) pid=${fd#/proc/}; echo "${pid%%/*} $target";; esac
+done
+"""
+
+
+def tcp_listeners(container: Any) -> set[tuple[int, str]]:
+    """(port, command) of every TCP socket a process of the container listens on.
+
+    Runs as the container's user, who owns every process there: root would need
+    CAP_SYS_PTRACE, which Docker drops, to read other users' /proc/PID/fd.
+    """
+    out = container.exec_run(["sh", "-c", LIST_LISTENERS]).output.decode()
+    listen_part, _, fd_part = out.partition("--")
+    owners = {}
+    for line in fd_part.split("\n"):
+        if line.strip():
+            pid, target = line.split()
+            owners[target.removeprefix("socket:[").rstrip("]")] = pid
+    listeners = set()
+    for line in listen_part.split("\n"):
+        if not line.strip():
+            continue
+        address, inode = line.split()
+        host, port = address.rsplit(":", 1)
+        if host == DOCKER_DNS:
+            continue
+        pid = owners.get(inode, "?")
+        cmd = container.exec_run(["cat", f"/proc/{pid}/cmdline"]).output
+        listeners.add((int(port, 16), cmd.replace(b"\0", b" ").decode().strip()))
+    return listeners
 
 
 def test_two_desktops_through_the_stack_and_no_extra_tcp_port(
@@ -56,7 +88,10 @@ def test_two_desktops_through_the_stack_and_no_extra_tcp_port(
 
     # Xpra listens on unix sockets only: the single-user server is the one TCP listener.
     container = docker_client.containers.get(stack.container_name(user))
-    assert listening_tcp_ports(container) == {SINGLE_USER_PORT}
+    listeners = tcp_listeners(container)
+    assert len(listeners) == 1, listeners
+    ((port, command),) = listeners
+    assert port == SINGLE_USER_PORT and "jupyterhub-singleuser" in command
 
     r = hub.request("DELETE", f"{base}/api/desktops/{ids[0]}", as_user=user)
     assert r.status_code == 200, r.text
