@@ -36,8 +36,10 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
     docker_client: docker.DockerClient,
 ) -> None:
     login(page, user)
-    # The real spawn page: its progress view, then JupyterLab.
+    # The real spawn page: its form (JupyterLab is the default), progress, then JupyterLab.
     page.goto(f"{stack.url}/hub/spawn/{user}")
+    expect(page.locator("#session-jupyterlab")).to_be_checked()
+    page.get_by_role("button", name="Start").click()
     expect(page.locator(".jp-Launcher")).to_be_visible(timeout=SPAWN_TIMEOUT_MS)
     assert docker_client.containers.get(stack.container_name(user)).status == "running"
 

@@ -47,7 +47,8 @@ c.Authenticator.admin_users = {env("MINISWAN_ADMIN_USER", "admin")}
 c.Authenticator.allow_all = True
 
 # --- Spawner: one container per user, on the stack's own network, reached by its name.
-c.JupyterHub.spawner_class = "docker"
+# MiniSwanSpawner (services/hub/miniswan_hub) is DockerSpawner plus the spawn form.
+c.JupyterHub.spawner_class = "miniswan_hub.spawner.MiniSwanSpawner"
 c.DockerSpawner.image = env("MINISWAN_USER_IMAGE", "miniswan/user:dev")
 c.DockerSpawner.pull_policy = "ifnotpresent"
 # One name for the compose project, its network and its user containers, so that two stacks

@@ -1,0 +1,48 @@
+"""DockerSpawner with mini-SWAN's spawn form: what runs in the user container is chosen there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockerspawner import DockerSpawner
+from traitlets import List, Unicode, default
+
+from . import form, options
+
+
+class MiniSwanSpawner(DockerSpawner):
+    """One container per user; JupyterLab or a desktop-only server, as the user chose."""
+
+    desktop_cmd = List(
+        Unicode(),
+        default_value=["miniswan-desktop-server"],
+        help="""Command that starts the desktop-only server (session type 'desktop') in the
+        user image, in place of jupyterhub-singleuser.""",
+    ).tag(config=True)
+
+    jupyterlab_url = Unicode(
+        "/lab",
+        help="URL (below the server's prefix) a JupyterLab session opens at.",
+    ).tag(config=True)
+
+    @default("options_form")
+    def _options_form_default(self) -> str:
+        return form.render()
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        user_options = options.from_form(formdata)
+        # Refused here, the spawn page shows the message next to the form.
+        options.validate(user_options)
+        return user_options
+
+    async def start(self) -> Any:
+        # The REST API hands user_options over without the form: validate them again.
+        chosen = options.validate(self.user_options or {})
+        if chosen.session == "desktop":
+            self.cmd = list(self.desktop_cmd)
+            self.default_url = ""
+        else:
+            self.cmd = []  # the image's own command: jupyterhub-singleuser
+            self.default_url = self.jupyterlab_url
+        self.log.info("Starting %s session for %s", chosen.session, self.user.name)
+        return await super().start()
