@@ -1,0 +1,104 @@
+"""``<prefix>desktop/<path>``: HTTP and websocket proxy to the desktop's Xpra unix socket.
+
+The proxying is jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets since 4.0,
+websocket subprotocols such as Xpra's ``binary``, activity recording), used outside
+Jupyter Server the way its standalone mode does it (``jupyter_server_proxy/standalone/
+proxy.py``): ``HubOAuthenticated`` is mixed in first, and the parts of ``JupyterHandler``
+that need a Jupyter server (its ``prepare``, templates, origin and CSP settings) are
+replaced. Unlike that standalone handler, ``prepare`` authenticates *every* request,
+websockets included (403 for them, as jupyter-server-proxy's own ``prepare`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server_proxy.handlers import LocalProxyHandler
+from tornado import web
+from tornado.websocket import WebSocketHandler
+
+from ..handlers import JsonErrorsMixin
+from ..session import FAILED, RUNNING, STOPPED
+from .handlers import HubUserMixin
+
+# Fetch destinations of the HTML5 client's Web Workers (`new Worker('js/Protocol.js')`).
+_WORKER_DESTS = frozenset({"worker", "sharedworker"})
+
+
+class DesktopProxyHandler(JsonErrorsMixin, HubUserMixin, LocalProxyHandler):
+    """Proxy to the Xpra of the server's single desktop, for its owner only."""
+
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        await HubUserMixin.prepare(self)
+        if self.request.headers.get("Upgrade", "").lower() == "websocket":
+            # A websocket is no page: no redirect to the login, a plain 403.
+            if not self.current_user:
+                raise web.HTTPError(403)
+        else:
+            # Redirects anonymous browsers to the Hub's login, 403 for a disallowed user.
+            web.authenticated(lambda handler: None)(self)
+            if self._finished:
+                return
+        desktop = self.service.desktop
+        if desktop is None:
+            raise web.HTTPError(503, "the desktop is not started")
+        if desktop.active:
+            await desktop.wait_for({RUNNING, STOPPED, FAILED}, timeout=desktop.start_timeout)
+        if desktop.state != RUNNING:
+            reason = f": {desktop.reason}" if desktop.reason else ""
+            raise web.HTTPError(503, f"the desktop is {desktop.state}{reason}")
+        self.unix_socket = str(desktop.socket_path)
+        self.proxy_base = "desktop"
+
+    def set_default_headers(self) -> None:
+        # Not JupyterHandler's (its CSP points at a Jupyter report URL); Xpra sends its own.
+        web.RequestHandler.set_default_headers(self)
+
+    def check_origin(self, origin: str | None = None) -> bool:
+        # Not JupyterHandler's (Jupyter settings): tornado's same-host check.
+        return WebSocketHandler.check_origin(self, origin or "")
+
+    def check_xsrf_cookie(self) -> None:
+        # The Hub's rule (a cookie-authenticated request with Sec-Fetch-Mode other than
+        # navigate/no-cors/websocket needs an XSRF token) would refuse the script of the
+        # HTML5 client's Web Worker, which browsers fetch in mode "same-origin" and without
+        # one: allow exactly that, for reading only.
+        headers = self.request.headers
+        if (
+            self.request.method in ("GET", "HEAD")
+            and headers.get("Sec-Fetch-Dest") in _WORKER_DESTS
+            and headers.get("Sec-Fetch-Site") == "same-origin"
+        ):
+            return
+        HubUserMixin.check_xsrf_cookie(self)
+
+    def proxy_request_headers(self) -> Any:
+        # Xpra needs none of the Hub credentials: do not hand them on.
+        headers = super().proxy_request_headers()
+        for name in ("Cookie", "Authorization"):
+            headers.pop(name, None)
+        return headers
+
+    async def http_get(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return await self.proxy(0, proxied_path)
+
+    async def open(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return await self.proxy_open("localhost", 0, proxied_path)
+
+    def post(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return self.proxy(0, proxied_path)
+
+    def put(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return self.proxy(0, proxied_path)
+
+    def delete(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return self.proxy(0, proxied_path)
+
+    def head(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return self.proxy(0, proxied_path)
+
+    def patch(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return self.proxy(0, proxied_path)
+
+    def options(self, proxied_path: str) -> Any:  # type: ignore[override]
+        return self.proxy(0, proxied_path)
