@@ -1,0 +1,249 @@
+"""The real ``miniswan-desktop-server`` with real xpra, behind a fake Hub API (conftest)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import signal
+import struct
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import websocket
+from conftest import (
+    CLIENT_ID,
+    OWNER,
+    PREFIX,
+    FakeHub,
+    Server,
+    alive,
+    comm,
+    poll,
+    requires_script,
+    requires_xpra,
+    session_pids,
+)
+
+pytestmark = [requires_xpra, requires_script]
+
+ALICE = "alice-token"
+BOB = "bob-token"
+
+
+def bencode(obj: Any) -> bytes:
+    if isinstance(obj, int):
+        return b"i%de" % obj
+    if isinstance(obj, str):
+        obj = obj.encode()
+    if isinstance(obj, bytes):
+        return b"%d:%s" % (len(obj), obj)
+    if isinstance(obj, list):
+        return b"l" + b"".join(bencode(x) for x in obj) + b"e"
+    return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(obj.items())) + b"e"
+
+
+def xpra_hello() -> bytes:
+    """A minimal Xpra 3.1 client hello: 8 byte header ('P', flags 0 = bencode, size BE)."""
+    caps = {"version": "3.1.3", "encodings": ["rgb", "png"], "bencode": 1, "rencode": 0,
+            "compressors": ["none"]}  # fmt: skip
+    payload = bencode(["hello", caps])
+    return b"P\x00\x00\x00" + struct.pack(">I", len(payload)) + payload
+
+
+def xpra_handshake(ws: websocket.WebSocket) -> None:
+    """Send a hello through the proxy and check that Xpra answers with its own hello."""
+    assert ws.subprotocol == "binary"
+    ws.send_binary(xpra_hello())
+    ws.settimeout(15)
+    first = ws.recv()
+    assert isinstance(first, bytes) and first[:1] == b"P", first[:32]
+    assert b"hello" in first[8:40]
+
+
+@pytest.fixture
+def users(hub: FakeHub) -> None:
+    hub.add_user(OWNER, ALICE)
+    hub.add_user("bob", BOB)
+
+
+def test_health_check_needs_no_auth(server: Server) -> None:
+    # The Hub's User._wait_up polls <server url>api and reads X-JupyterHub-Version.
+    r = server.get("api")
+    assert r.status_code == 200
+    assert "version" in r.json()
+    assert r.headers["X-JupyterHub-Version"]
+    assert server.get("api/").status_code == 200
+
+
+def test_owner_gets_page_client_and_websocket(server: Server, users: None) -> None:
+    status = server.wait_state(ALICE, {"running"})
+    assert status["url"] == f"{PREFIX}desktop/"
+    assert status["client_url"].startswith(f"{PREFIX}desktop/index.html?")
+    assert status["geometry"] == "800x600"
+
+    page = server.get("", ALICE)
+    assert page.status_code == 200
+    assert "mini-SWAN desktop" in page.text and OWNER in page.text
+    # The prefix without its slash and desktop without its slash redirect.
+    assert server.get(PREFIX.rstrip("/")[len(PREFIX) :]).status_code in (301, 302)
+    r = server.get("desktop", ALICE)
+    assert r.status_code in (301, 302) and r.headers["Location"] == f"{PREFIX}desktop/"
+
+    client = server.get(status["client_url"][len(PREFIX) :], ALICE)
+    assert client.status_code == 200
+    assert "Xpra HTML5 Client" in client.text or "xpra" in client.text.lower()
+    script = server.get("desktop/js/Protocol.js", ALICE)
+    assert script.status_code == 200 and "XpraProtocol" in script.text
+
+    ws = websocket.create_connection(
+        server.ws_url + "desktop/",
+        subprotocols=["binary"],
+        header=[f"Authorization: token {ALICE}"],
+        timeout=15,
+    )
+    try:
+        xpra_handshake(ws)
+    finally:
+        ws.close()
+
+
+def test_other_user_gets_403(server: Server, users: None) -> None:
+    server.wait_state(ALICE, {"running"})
+    for path in ("", "api/status", "desktop/", "desktop/index.html"):
+        assert server.get(path, BOB).status_code == 403, path
+    assert server.request("POST", "api/restart", BOB).status_code == 403
+    with pytest.raises(websocket.WebSocketBadStatusException) as e:
+        websocket.create_connection(
+            server.ws_url + "desktop/",
+            subprotocols=["binary"],
+            header=[f"Authorization: token {BOB}"],
+            timeout=15,
+        )
+    assert e.value.status_code == 403
+    # A token the Hub does not know is no user at all: API calls get 403.
+    assert server.get("api/status", "no-such-token").status_code == 403
+
+
+def test_anonymous_browser_is_sent_to_the_hub_login(server: Server) -> None:
+    for path in ("", "desktop/index.html"):
+        r = server.get(path)
+        assert r.status_code == 302, path
+        url = urlparse(r.headers["Location"])
+        assert url.path == "/hub/api/oauth2/authorize"
+        query = parse_qs(url.query)
+        assert query["client_id"] == [CLIENT_ID]
+        assert query["redirect_uri"] == [f"{PREFIX}oauth_callback"]
+        assert query["response_type"] == ["code"] and query["state"]
+    assert server.get("api/status").status_code == 403
+    assert server.request("POST", "api/restart").status_code == 403
+    with pytest.raises(websocket.WebSocketBadStatusException) as e:
+        websocket.create_connection(server.ws_url + "desktop/", subprotocols=["binary"])
+    assert e.value.status_code == 403
+
+
+def test_oauth_login_then_cookie_for_page_api_and_websocket(
+    server: Server, hub: FakeHub, users: None
+) -> None:
+    browser = requests.Session()
+    r = browser.get(server.url, allow_redirects=False, headers={"Sec-Fetch-Mode": "navigate"})
+    assert r.status_code == 302
+    query = parse_qs(urlparse(r.headers["Location"]).query)
+    # The Hub would log alice in and redirect back with a code (PKCE: S256 challenge).
+    assert query["code_challenge_method"] == ["S256"]
+    hub.authorize("code-1", ALICE, query["code_challenge"][0])
+    r = browser.get(
+        server.url + "oauth_callback",
+        params={"code": "code-1", "state": query["state"][0]},
+        allow_redirects=False,
+    )
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"] == PREFIX
+    assert hub.token_requests[-1]["redirect_uri"] == f"{PREFIX}oauth_callback"
+    assert browser.cookies.get(CLIENT_ID)
+
+    page = browser.get(server.url, headers={"Sec-Fetch-Mode": "navigate"})
+    assert page.status_code == 200
+    xsrf = page.text.split("var xsrf = ", 1)[1].split(";", 1)[0].strip('"')
+    # The page's own fetch() calls carry the XSRF token, as the Hub requires of them.
+    fetch = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
+    assert browser.get(server.url + "api/status", headers=fetch).status_code == 403
+    r = browser.get(server.url + "api/status", headers={**fetch, "X-XSRFToken": xsrf})
+    assert r.status_code == 200, r.text
+    poll(
+        lambda: browser.get(server.url + "api/status", headers={**fetch, "X-XSRFToken": xsrf})
+        .json()["state"] == "running"
+    )  # fmt: skip
+    # The HTML5 client's Web Worker script is fetched same-origin without a token.
+    worker = {"Sec-Fetch-Mode": "same-origin", "Sec-Fetch-Site": "same-origin",
+              "Sec-Fetch-Dest": "worker"}  # fmt: skip
+    assert browser.get(server.url + "desktop/js/Protocol.js", headers=worker).status_code == 200
+
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    ws = websocket.create_connection(
+        server.ws_url + "desktop/",
+        subprotocols=["binary"],
+        header=["Sec-Fetch-Mode: websocket", f"Cookie: {cookie}"],
+        origin=f"http://127.0.0.1:{server.port}",
+        timeout=15,
+    )
+    try:
+        xpra_handshake(ws)
+    finally:
+        ws.close()
+
+
+def test_activity_is_reported_and_counts_proxied_traffic(
+    start_server: Any, hub: FakeHub, users: None
+) -> None:
+    server = start_server("--DesktopServer.activity_interval=0.5")
+    server.wait_state(ALICE, {"running"})
+    # The first report comes at start (the start time), with the server token.
+    name, first = poll(lambda: hub.activity and hub.activity[0])
+    assert name == OWNER
+    assert set(first) == {"servers", "last_activity"}
+    assert first["servers"] == {"": {"last_activity": first["last_activity"]}}
+    # Status polls are no activity; proxied traffic is.
+    for _ in range(3):
+        server.status(ALICE)
+    assert server.get("desktop/index.html", ALICE).status_code == 200
+    later = poll(
+        lambda: [b for _, b in hub.activity if b["last_activity"] > first["last_activity"]]
+    )
+    assert later[0]["last_activity"] > first["last_activity"]
+
+
+def test_killed_desktop_is_reported_and_restarted(server: Server, users: None) -> None:
+    before = server.wait_state(ALICE, {"running"})
+    assert server.request("POST", "api/restart", ALICE).status_code == 409
+    xvfb = [p for p in session_pids(before["pid"]) if comm(p) == "Xvfb"]
+    assert xvfb, "no Xvfb in xpra's session"
+    os.kill(before["pid"], signal.SIGKILL)
+
+    failed = server.wait_state(ALICE, {"failed"})
+    assert "SIGKILL" in failed["reason"]
+    assert failed["exit_status"] == -signal.SIGKILL
+    poll(lambda: not any(alive(p) for p in xvfb))
+    r = server.get("desktop/index.html", ALICE)
+    assert r.status_code == 503 and "failed" in r.json()["message"]
+
+    r = server.request("POST", "api/restart", ALICE)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] in ("starting", "running")
+    after = server.wait_state(ALICE, {"running"})
+    assert after["pid"] != before["pid"] and after["id"] != before["id"]
+    assert server.get("desktop/index.html", ALICE).status_code == 200
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_desktop_and_exits_0(server: Server, users: None, sig: int) -> None:
+    status = server.wait_state(ALICE, {"running"})
+    procs = session_pids(status["pid"])
+    assert "Xvfb" in {comm(p) for p in procs}
+    server.proc.send_signal(sig)
+    assert server.proc.wait(30) == 0, server.log()
+    assert not [p for p in procs if alive(p)], [comm(p) for p in procs if alive(p)]
+    # The desktop's private directory (socket, config, log) is gone.
+    assert not list(server.runtime_dir.iterdir())
