@@ -110,6 +110,7 @@ def e2e(session: nox.Session) -> None:
             "--output", str(out / "playwright"),
             "--screenshot", "only-on-failure",
             "--tracing", "retain-on-failure",
+            "--durations", "5",
             *pytest_args,
             env=env,
         )

@@ -21,6 +21,9 @@ def env(name: str, default: str) -> str:
 # leaves every route (and every open desktop) alone.
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = env("MINISWAN_PROXY_API_URL", "http://proxy:8001")
+# The proxy keeps its routes in memory only. The hub re-checks them (and re-adds missing
+# ones) on each activity update, so a restarted proxy is whole again within this interval.
+c.JupyterHub.last_activity_interval = int(env("MINISWAN_ROUTE_CHECK_INTERVAL", "10"))
 # Public URL as the browser sees it (printed in logs and used for redirects).
 c.JupyterHub.bind_url = env("MINISWAN_PUBLIC_URL", "http://127.0.0.1:8000")
 

@@ -13,6 +13,12 @@ from . import form, options
 class MiniSwanSpawner(DockerSpawner):
     """One container per user; JupyterLab or a desktop-only server, as the user chose."""
 
+    jupyterlab_cmd = List(
+        Unicode(),
+        default_value=["jupyterhub-singleuser"],
+        help="Command that starts JupyterLab (session type 'jupyterlab') in the user image.",
+    ).tag(config=True)
+
     desktop_cmd = List(
         Unicode(),
         default_value=["miniswan-desktop-server"],
@@ -42,7 +48,7 @@ class MiniSwanSpawner(DockerSpawner):
             self.cmd = list(self.desktop_cmd)
             self.default_url = ""
         else:
-            self.cmd = []  # the image's own command: jupyterhub-singleuser
+            self.cmd = list(self.jupyterlab_cmd)
             self.default_url = self.jupyterlab_url
         self.log.info("Starting %s session for %s", chosen.session, self.user.name)
         return await super().start()
