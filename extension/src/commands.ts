@@ -1,0 +1,293 @@
+/**
+ * The commands: create, open (panel or browser tab), shut down one, shut down all.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  Dialog,
+  Notification,
+  WidgetTracker,
+  showDialog
+} from '@jupyterlab/apputils';
+import { launchIcon, stopIcon } from '@jupyterlab/ui-components';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { desktopIcon } from './icons';
+import { DesktopModel } from './model';
+import { DesktopPanel } from './panel';
+import { CommandIDs, ICreateOptions, IDesktop } from './tokens';
+import { fitGeometry } from './xpra';
+
+export interface ICommandsOptions {
+  model: DesktopModel;
+  tracker: WidgetTracker<DesktopPanel>;
+  /** The Xpra client URL of a desktop, parameters included. */
+  clientUrl: (desktop: IDesktop) => string;
+  /** Open desktops in browser tabs (Notebook 7 has no main area for them). */
+  openInBrowserTab: boolean;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The main area's size, to give a new desktop a screen that fits its panel. */
+function mainAreaGeometry(app: JupyterFrontEnd): string | undefined {
+  const dock = document.getElementById('jp-main-dock-panel');
+  if (!dock || !dock.clientWidth || !dock.clientHeight) {
+    return undefined;
+  }
+  // minus the tab bar and the panel's toolbar
+  return fitGeometry(dock.clientWidth, dock.clientHeight - 2 * 30);
+}
+
+const ID_ARGS = {
+  args: {
+    type: 'object',
+    properties: {
+      id: {
+        type: 'string',
+        description: 'Desktop id (default: the current desktop panel)'
+      }
+    }
+  }
+};
+
+const CONFIRM_ARGS = {
+  args: {
+    type: 'object',
+    properties: {
+      ...ID_ARGS.args.properties,
+      confirm: {
+        type: 'boolean',
+        description: 'Ask before shutting down (default true)'
+      }
+    }
+  }
+};
+
+export function addCommands(
+  app: JupyterFrontEnd,
+  options: ICommandsOptions
+): void {
+  const { commands, shell } = app;
+  const { model, tracker, clientUrl, openInBrowserTab } = options;
+
+  const currentId = (args: ReadonlyPartialJSONObject): string | undefined =>
+    (args.id as string | undefined) ?? tracker.currentWidget?.desktopId;
+
+  /** The desktop, waiting for the first listing and asking the server if unknown. */
+  const findDesktop = async (id: string): Promise<IDesktop | undefined> => {
+    await model.ready;
+    if (!model.get(id) && !model.isForgotten(id)) {
+      await model.fetch(id).catch(() => undefined);
+    }
+    return model.get(id);
+  };
+
+  const openPanel = (id: string): DesktopPanel => {
+    let panel = tracker.find(p => p.desktopId === id);
+    if (!panel) {
+      panel = new DesktopPanel({ desktopId: id, model, clientUrl, commands });
+      void tracker.add(panel);
+    }
+    if (!panel.isAttached) {
+      shell.add(panel, 'main');
+    }
+    shell.activateById(panel.id);
+    return panel;
+  };
+
+  commands.addCommand(CommandIDs.create, {
+    label: args => (args.isPalette ? 'New Desktop' : 'Desktop'),
+    caption: 'Start a new Xpra desktop (a Linux desktop in the browser)',
+    icon: args => (args.isPalette ? undefined : desktopIcon),
+    execute: async args => {
+      const request: ICreateOptions = {};
+      if (typeof args.name === 'string' && args.name) {
+        request.name = args.name;
+      }
+      if (typeof args.geometry === 'string' && args.geometry) {
+        request.geometry = args.geometry;
+      } else if (!openInBrowserTab) {
+        request.geometry = mainAreaGeometry(app);
+      }
+      // open the tab now: a popup blocker allows it only in the click's own task
+      const win = openInBrowserTab ? window.open('', '_blank') : null;
+      let desktop: IDesktop;
+      try {
+        try {
+          desktop = await model.create(request);
+        } catch (error) {
+          if (
+            request.geometry &&
+            !args.geometry &&
+            (error as any)?.response?.status === 400
+          ) {
+            // the server's limits differ from ours: let it choose
+            delete request.geometry;
+            desktop = await model.create(request);
+          } else {
+            throw error;
+          }
+        }
+      } catch (error) {
+        win?.close();
+        Notification.error(
+          `Could not start a desktop: ${errorMessage(error)}`,
+          { autoClose: 10000 }
+        );
+        return;
+      }
+      if (win) {
+        win.location.href = clientUrl(desktop);
+        return desktop.id;
+      }
+      openPanel(desktop.id);
+      return desktop.id;
+    },
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'Desktop name' },
+          geometry: { type: 'string', description: 'Screen size, WxH' }
+        }
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.open, {
+    label: args =>
+      args.id
+        ? `Open ${model.get(args.id as string)?.name ?? 'Desktop'}`
+        : 'Open Desktop',
+    icon: desktopIcon,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          ...ID_ARGS.args.properties,
+          newBrowserTab: { type: 'boolean' }
+        },
+        required: ['id']
+      }
+    },
+    execute: async args => {
+      const id = args.id as string | undefined;
+      if (!id) {
+        return;
+      }
+      const desktop = await findDesktop(id);
+      if (!desktop) {
+        Notification.warning(`Desktop ${id} does not exist any more.`, {
+          autoClose: 5000
+        });
+        return;
+      }
+      if (openInBrowserTab || args.newBrowserTab) {
+        window.open(clientUrl(desktop), '_blank');
+        return;
+      }
+      return openPanel(id);
+    }
+  });
+
+  commands.addCommand(CommandIDs.openTab, {
+    label: args =>
+      args.toolbar ? 'Open in Tab' : 'Open Desktop in New Browser Tab',
+    caption: 'Open this desktop in a new browser tab',
+    icon: launchIcon,
+    describedBy: ID_ARGS,
+    isEnabled: args => {
+      const id = currentId(args);
+      return !!id && !!model.get(id);
+    },
+    execute: args => {
+      const id = currentId(args);
+      const desktop = id ? model.get(id) : undefined;
+      if (desktop) {
+        window.open(clientUrl(desktop), '_blank');
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.shutdown, {
+    label: args => (args.toolbar ? 'Shut Down' : 'Shut Down Desktop'),
+    caption: 'Shut down this desktop and close its programs',
+    icon: args => (args.toolbar ? stopIcon : undefined),
+    describedBy: CONFIRM_ARGS,
+    isEnabled: args => {
+      const id = currentId(args);
+      return !!id && !!model.get(id);
+    },
+    execute: async args => {
+      const id = currentId(args);
+      const desktop = id ? model.get(id) : undefined;
+      if (!id || !desktop) {
+        return;
+      }
+      if (args.confirm !== false) {
+        const result = await showDialog({
+          title: 'Shut down desktop?',
+          body: `Shut down “${desktop.name}”? Its programs are closed and their unsaved work is lost.`,
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: 'Shut Down' })
+          ]
+        });
+        if (!result.button.accept) {
+          return;
+        }
+      }
+      try {
+        await model.shutdown(id);
+      } catch (error) {
+        Notification.error(
+          `Could not shut down “${desktop.name}”: ${errorMessage(error)}`,
+          { autoClose: 10000 }
+        );
+        return;
+      }
+      tracker.find(p => p.desktopId === id)?.dispose();
+    }
+  });
+
+  commands.addCommand(CommandIDs.shutdownAll, {
+    label: 'Shut Down All Desktops',
+    caption: 'Shut down every desktop of this server',
+    isEnabled: () => model.desktops.length > 0,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { confirm: CONFIRM_ARGS.args.properties.confirm }
+      }
+    },
+    execute: async args => {
+      if (args.confirm !== false) {
+        const result = await showDialog({
+          title: 'Shut down all desktops?',
+          body: 'Are you sure you want to shut down all desktops? The programs running in them are closed and their unsaved work is lost.',
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: 'Shut Down All' })
+          ]
+        });
+        if (!result.button.accept) {
+          return;
+        }
+      }
+      try {
+        await model.shutdownAll();
+      } catch (error) {
+        Notification.error(
+          `Could not shut down the desktops: ${errorMessage(error)}`,
+          { autoClose: 10000 }
+        );
+        return;
+      }
+      const panels: DesktopPanel[] = [];
+      tracker.forEach(panel => panels.push(panel));
+      panels.forEach(panel => panel.dispose());
+    }
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * The plugins: desktops in JupyterLab (launcher, File > New, palette, main-area panels,
+ * Running sidebar, live updates) and "New > Desktop" in Notebook 7's tree page.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IRunningSessionManagers } from '@jupyterlab/running';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { addCommands } from './commands';
+import { DesktopModel } from './model';
+import { DesktopPanel } from './panel';
+import { DesktopAPI } from './request';
+import { addRunningManager } from './running';
+import { CommandIDs, IDesktop, PLUGIN_ID } from './tokens';
+import { addToTreeNewMenu } from './tree';
+import { xpraClientUrl } from './xpra';
+
+/** Notebook 7 sets `notebookPage` (tree, notebooks, edit, ...); JupyterLab does not. */
+function notebookPage(): string {
+  return PageConfig.getOption('notebookPage');
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: `${PLUGIN_ID}:plugin`,
+  description: 'Xpra desktops: launcher, menus, panels, Running sidebar.',
+  autoStart: true,
+  optional: [
+    ILauncher,
+    ICommandPalette,
+    ILayoutRestorer,
+    IRunningSessionManagers,
+    ISettingRegistry
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    running: IRunningSessionManagers | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    const model = new DesktopModel({
+      api: new DesktopAPI(app.serviceManager.serverSettings)
+    });
+    const tracker = new WidgetTracker<DesktopPanel>({ namespace: PLUGIN_ID });
+    let keyboardLayout = '';
+    const clientUrl = (desktop: IDesktop) =>
+      xpraClientUrl(desktop.url, keyboardLayout);
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(plugin.id)
+        .then(settings => {
+          const read = () => {
+            keyboardLayout = String(
+              settings.get('keyboardLayout').composite ?? ''
+            );
+          };
+          read();
+          settings.changed.connect(read);
+        })
+        .catch(error => {
+          console.warn('miniswan-desktop: could not load settings', error);
+        });
+    }
+
+    addCommands(app, {
+      model,
+      tracker,
+      clientUrl,
+      // Notebook 7 has no main area to hold desktops: use browser tabs
+      openInBrowserTab: !!notebookPage()
+    });
+
+    if (launcher) {
+      launcher.add({ command: CommandIDs.create, category: 'Other', rank: 0 });
+    }
+    if (palette) {
+      const category = 'Desktops';
+      palette.addItem({
+        command: CommandIDs.create,
+        category,
+        args: { isPalette: true }
+      });
+      palette.addItem({ command: CommandIDs.openTab, category });
+      palette.addItem({ command: CommandIDs.shutdown, category });
+      palette.addItem({ command: CommandIDs.shutdownAll, category });
+    }
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.open,
+        args: panel => ({ id: panel.desktopId }),
+        name: panel => panel.desktopId
+      });
+    }
+    if (running) {
+      addRunningManager(running, model, app.commands);
+    }
+
+    model.failed.connect((_, desktop) => {
+      Notification.error(
+        `Desktop “${desktop.name}” failed: ${desktop.reason || 'no reason given'}`,
+        { autoClose: false }
+      );
+    });
+
+    // live updates: desktops created, started, failed or stopped anywhere
+    const events = app.serviceManager.events;
+    if (events) {
+      events.stream.connect((_, event) => {
+        model.applyEvent(event);
+      });
+    } else {
+      console.warn('miniswan-desktop: no event stream, the list is not live');
+    }
+    model.refresh().catch(error => {
+      console.warn('miniswan-desktop: could not list desktops', error);
+    });
+  }
+};
+
+const treeMenu: JupyterFrontEndPlugin<void> = {
+  id: `${PLUGIN_ID}:tree-new-menu`,
+  description:
+    'Adds "Desktop" to the New dropdown of Notebook 7\'s file browser.',
+  autoStart: true,
+  optional: [IDefaultFileBrowser],
+  activate: (app: JupyterFrontEnd, browser: IDefaultFileBrowser | null) => {
+    if (notebookPage() !== 'tree' || !browser) {
+      return;
+    }
+    addToTreeNewMenu(
+      browser.toolbar,
+      app.serviceManager.kernelspecs?.specsChanged ?? null
+    );
+  }
+};
+
+export default [plugin, treeMenu];

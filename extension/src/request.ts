@@ -1,0 +1,93 @@
+/**
+ * The one request helper for the server's REST API (`<base>/desktops/api/desktops`).
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { ICreateOptions, IDesktop } from './tokens';
+
+/** The REST API's path under the server's base URL. */
+export const API_PATH = 'desktops/api/desktops';
+
+/**
+ * Call the desktops REST API.
+ *
+ * @param endPoint path under `desktops/api/desktops` ('' for the collection)
+ * @param settings the server connection settings
+ * @param init fetch options (method, body)
+ * @returns the parsed JSON body
+ * @throws ServerConnection.ResponseError with the server's message on a non-2xx answer
+ */
+export async function requestAPI<T>(
+  endPoint: string,
+  settings: ServerConnection.ISettings,
+  init: RequestInit = {}
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, API_PATH, endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  const text = await response.text();
+  let data: any = text;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // not JSON (e.g. an HTML error page from a proxy): keep the text
+    }
+  }
+  if (!response.ok) {
+    const message =
+      (data && typeof data === 'object' && data.message) ||
+      (typeof data === 'string' && data) ||
+      response.statusText;
+    throw new ServerConnection.ResponseError(response, message);
+  }
+  return data as T;
+}
+
+/** What the model needs from the server (an interface, so tests can fake it). */
+export interface IDesktopAPI {
+  list(): Promise<IDesktop[]>;
+  get(id: string): Promise<IDesktop>;
+  create(options?: ICreateOptions): Promise<IDesktop>;
+  shutdown(id: string): Promise<IDesktop>;
+  shutdownAll(): Promise<IDesktop[]>;
+}
+
+/** The REST API client. */
+export class DesktopAPI implements IDesktopAPI {
+  constructor(settings?: ServerConnection.ISettings) {
+    this.settings = settings ?? ServerConnection.makeSettings();
+  }
+
+  readonly settings: ServerConnection.ISettings;
+
+  list(): Promise<IDesktop[]> {
+    return requestAPI<IDesktop[]>('', this.settings);
+  }
+
+  get(id: string): Promise<IDesktop> {
+    return requestAPI<IDesktop>(encodeURIComponent(id), this.settings);
+  }
+
+  create(options: ICreateOptions = {}): Promise<IDesktop> {
+    return requestAPI<IDesktop>('', this.settings, {
+      method: 'POST',
+      body: JSON.stringify(options)
+    });
+  }
+
+  shutdown(id: string): Promise<IDesktop> {
+    return requestAPI<IDesktop>(encodeURIComponent(id), this.settings, {
+      method: 'DELETE'
+    });
+  }
+
+  shutdownAll(): Promise<IDesktop[]> {
+    return requestAPI<IDesktop[]>('', this.settings, { method: 'DELETE' });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Shared constants and types: the server's desktop JSON, its events, command ids.
+ */
+
+/** The plugin id prefix, also the npm package and labextension name. */
+export const PLUGIN_ID = 'miniswan-desktop';
+
+/** `$id` of the server's desktop state event schema. */
+export const EVENT_SCHEMA_ID = 'https://events.miniswan.org/desktop/state/v1';
+
+/** Desktop states, in the order a desktop goes through them. */
+export type DesktopState = 'starting' | 'running' | 'stopped' | 'failed';
+
+export const DESKTOP_STATES: readonly DesktopState[] = [
+  'starting',
+  'running',
+  'stopped',
+  'failed'
+];
+
+/** A desktop as the REST API returns it (`desktops/api/desktops[/<id>]`). */
+export interface IDesktop {
+  id: string;
+  name: string;
+  state: DesktopState;
+  /** ISO 8601 creation time; empty when only known from an event. */
+  created: string;
+  /** Path to the Xpra HTML5 client, `<base_url>desktops/<id>/` (trailing slash). */
+  url: string;
+  pid: number | null;
+  geometry: string;
+  exit_status: number | null;
+  log_tail: string[];
+  reason: string;
+}
+
+/** The data of one `desktop/state/v1` event. */
+export interface IDesktopEvent {
+  schema_id: string;
+  id: string;
+  name: string;
+  state: DesktopState;
+  reason: string;
+  url: string;
+}
+
+/** Options to create a desktop (POST body). */
+export interface ICreateOptions {
+  name?: string;
+  geometry?: string;
+}
+
+/** Command ids (stable: browser tests and users' shortcuts use them). */
+export namespace CommandIDs {
+  export const create = 'miniswan-desktop:create';
+  export const open = 'miniswan-desktop:open';
+  export const openTab = 'miniswan-desktop:open-tab';
+  export const shutdown = 'miniswan-desktop:shutdown';
+  export const shutdownAll = 'miniswan-desktop:shutdown-all';
+}

@@ -1,0 +1,67 @@
+/**
+ * "New > Desktop" in Notebook 7's file browser (the tree page).
+ *
+ * Notebook 7 builds its "New" dropdown inside `@jupyter-notebook/tree-extension:new`: a
+ * Lumino `Menu` in a `MenuBar` that the file browser toolbar gets from the toolbar
+ * registry (item `new-dropdown`). The menu is not exposed as a token, so we find that
+ * MenuBar in the toolbar once it is there, and add our item again whenever Notebook
+ * rebuilds the menu (it clears it when the kernel specs change).
+ */
+import { Toolbar } from '@jupyterlab/apputils';
+import { Menu, MenuBar, Widget } from '@lumino/widgets';
+import { ISignal } from '@lumino/signaling';
+
+import { CommandIDs } from './tokens';
+
+function findNewMenu(toolbar: Toolbar<Widget>): [Widget, Menu] | null {
+  const widgets = (toolbar.layout as any)?.widgets as Widget[] | undefined;
+  for (const widget of widgets ?? []) {
+    // duck-typed (a MenuBar): do not depend on sharing one copy of @lumino/widgets
+    const menus = (widget as unknown as Partial<MenuBar>)?.menus;
+    if (Array.isArray(menus) && menus.length > 0) {
+      return [widget, menus[0]];
+    }
+  }
+  return null;
+}
+
+function ensureItem(menu: Menu): void {
+  if (!menu.items.some(item => item.command === CommandIDs.create)) {
+    menu.addItem({ command: CommandIDs.create });
+  }
+}
+
+/**
+ * Add "Desktop" to the tree's New dropdown.
+ *
+ * @param toolbar the default file browser's toolbar
+ * @param specsChanged Notebook rebuilds the menu on this signal
+ */
+export function addToTreeNewMenu(
+  toolbar: Toolbar<Widget>,
+  specsChanged: ISignal<any, any> | null
+): void {
+  const attach = (): boolean => {
+    const found = findNewMenu(toolbar);
+    if (!found) {
+      return false;
+    }
+    const [bar, menu] = found;
+    ensureItem(menu);
+    // the MenuBar opens the menu on pointerdown: make sure the item is there first
+    bar.node.addEventListener('pointerdown', () => ensureItem(menu), true);
+    // Notebook's own handler (connected first) has cleared and refilled it
+    specsChanged?.connect(() => ensureItem(menu));
+    return true;
+  };
+  if (attach()) {
+    return;
+  }
+  // the toolbar items are added once the file browser settings are loaded
+  const observer = new MutationObserver(() => {
+    if (attach()) {
+      observer.disconnect();
+    }
+  });
+  observer.observe(toolbar.node, { childList: true, subtree: true });
+}

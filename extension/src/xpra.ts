@@ -1,0 +1,147 @@
+/**
+ * The Xpra HTML5 client's URL parameters, in one place.
+ *
+ * The client falls back to `sessionStorage` for every parameter it is not given, so
+ * each one we care about is passed explicitly (see /usr/share/xpra/www/index.html).
+ */
+
+/** Parameters passed on every client URL. */
+export const XPRA_CLIENT_PARAMS: Readonly<Record<string, string>> = {
+  action: 'connect',
+  // the panel and a browser tab on the same desktop share it instead of stealing it
+  sharing: 'true',
+  steal: 'true',
+  // closing the panel or tab must never stop the desktop
+  exit_with_client: 'false',
+  exit_with_children: 'false',
+  // Xpra's menu, needed to send Ctrl+Alt+... and to disconnect
+  floating_menu: 'true',
+  clipboard: 'true',
+  // reconnect after a network blip; a desktop that stopped is handled by the panel
+  reconnect: 'true',
+  // the server runs with --file-transfer=no --printing=no and no audio
+  file_transfer: 'false',
+  printing: 'false',
+  sound: 'false',
+  // keep Ctrl as Ctrl on macOS (the client swaps Ctrl and Cmd there by default)
+  swap_keys: 'false',
+  encoding: 'auto'
+};
+
+/**
+ * Xkb layouts that match a browser language's region (`de-CH` -> `ch`). Only regions
+ * whose name is also the X keyboard layout of that country are listed.
+ */
+const REGION_LAYOUTS = new Set([
+  'at',
+  'be',
+  'br',
+  'ca',
+  'ch',
+  'cz',
+  'de',
+  'dk',
+  'es',
+  'fi',
+  'fr',
+  'gb',
+  'hu',
+  'it',
+  'jp',
+  'latam',
+  'nl',
+  'no',
+  'pl',
+  'pt',
+  'ro',
+  'ru',
+  'se',
+  'sk',
+  'tr',
+  'ua',
+  'us'
+]);
+
+/** Layouts for a bare language (`fr` -> `fr`, `en` -> `us`, `sv` -> `se`). */
+const LANGUAGE_LAYOUTS: Record<string, string> = {
+  cs: 'cz',
+  da: 'dk',
+  de: 'de',
+  el: 'gr',
+  en: 'us',
+  es: 'es',
+  fi: 'fi',
+  fr: 'fr',
+  hu: 'hu',
+  it: 'it',
+  ja: 'jp',
+  nb: 'no',
+  nl: 'nl',
+  pl: 'pl',
+  pt: 'pt',
+  ro: 'ro',
+  ru: 'ru',
+  sk: 'sk',
+  sv: 'se',
+  tr: 'tr',
+  uk: 'ua'
+};
+
+/**
+ * The X keyboard layout for a browser language tag (`navigator.language`), `us` when
+ * unknown. `en-GB` -> `gb`, `de-CH` -> `ch`, `es-AR` -> `latam`, `fr` -> `fr`.
+ */
+export function keyboardLayoutFor(language: string | undefined): string {
+  const [lang = '', region = ''] = (language ?? '')
+    .toLowerCase()
+    .replace('_', '-')
+    .split('-');
+  if (lang === 'es' && region && !['es'].includes(region)) {
+    return 'latam';
+  }
+  if (region && REGION_LAYOUTS.has(region)) {
+    return region;
+  }
+  return LANGUAGE_LAYOUTS[lang] ?? 'us';
+}
+
+/**
+ * The client URL for a desktop: `desktop.url` (ends with `/`) plus the parameters.
+ *
+ * @param desktopUrl the desktop's `url` (a path under the server, or absolute)
+ * @param keyboardLayout an X keyboard layout; empty for the browser language's
+ * @param language the browser language (defaults to `navigator.language`)
+ */
+export function xpraClientUrl(
+  desktopUrl: string,
+  keyboardLayout = '',
+  language?: string
+): string {
+  const base = desktopUrl.endsWith('/') ? desktopUrl : `${desktopUrl}/`;
+  const params = new URLSearchParams({
+    ...XPRA_CLIENT_PARAMS,
+    keyboard_layout:
+      keyboardLayout ||
+      keyboardLayoutFor(
+        language ??
+          (typeof navigator !== 'undefined' ? navigator.language : undefined)
+      )
+  });
+  return `${base}index.html?${params.toString()}`;
+}
+
+/** Smallest and largest screen the server accepts by default. */
+export const MIN_GEOMETRY = [320, 200] as const;
+export const MAX_GEOMETRY = [3840, 2160] as const;
+
+/**
+ * A `WxH` screen size for an area of `width` x `height` CSS pixels: clamped to the
+ * server's default limits, rounded down to even numbers.
+ */
+export function fitGeometry(width: number, height: number): string {
+  const clamp = (v: number, lo: number, hi: number) =>
+    Math.min(hi, Math.max(lo, Math.floor(v / 2) * 2));
+  const w = clamp(width, MIN_GEOMETRY[0], MAX_GEOMETRY[0]);
+  const h = clamp(height, MIN_GEOMETRY[1], MAX_GEOMETRY[1]);
+  return `${w}x${h}`;
+}
