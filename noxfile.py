@@ -26,6 +26,12 @@ PYTHON = "3.11"
 # The e2e suite runs in its own compose project and port, so it never touches the demo stack.
 E2E_PROJECT = "miniswan-e2e"
 E2E_PORT = 8010
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def group(name: str) -> tuple[str, ...]:
+    """A dependency group of the root pyproject.toml (the host tools' pins)."""
+    return nox.project.dependency_groups(PYPROJECT, name)
 
 
 def fail(session: nox.Session, error: StackError) -> None:
@@ -52,10 +58,12 @@ def up(session: nox.Session) -> None:
     stack = Stack.from_env()
     start_stack(session, stack, ARTIFACTS / "logs" / "build.log")
     admin = stack.setting("MINISWAN_ADMIN_USER")
+    user_password = stack.setting("MINISWAN_USER_PASSWORD")
+    admin_password = stack.setting("MINISWAN_ADMIN_PASSWORD")
     print(
         f"\n  mini-SWAN is up: {stack.url}\n"
-        f"  Log in with any user name and the password '{stack.setting('MINISWAN_USER_PASSWORD')}'.\n"
-        f"  Admin: user '{admin}', password '{stack.setting('MINISWAN_ADMIN_PASSWORD')}'"
+        f"  Log in with any user name and the password '{user_password}'.\n"
+        f"  Admin: user '{admin}', password '{admin_password}'"
         f" (admin panel: {stack.url}/hub/admin).\n"
         "  Change them with MINISWAN_USER_PASSWORD / MINISWAN_ADMIN_PASSWORD (see compose/.env).\n"
         "  Logs: nox -s logs    Stop: nox -s down\n"
@@ -85,7 +93,7 @@ def logs(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Fast tests without Docker: the desktop extension against real Xpra, and unit tests."""
     session.install("-e", "./extension[test]")
-    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "tests"))
+    session.install(*group("tests"))
     session.run("pytest", "extension/tests", "tests", *session.posargs)
 
 
@@ -96,7 +104,7 @@ def e2e(session: nox.Session) -> None:
     `-- --reuse-stack` runs them against the already running e2e stack and leaves it up.
     Other arguments go to pytest (e.g. `-- -k restart`).
     """
-    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "e2e"))
+    session.install(*group("e2e"))
     reuse = "--reuse-stack" in session.posargs
     pytest_args = [arg for arg in session.posargs if arg != "--reuse-stack"]
     out = ARTIFACTS / "e2e"
@@ -106,11 +114,16 @@ def e2e(session: nox.Session) -> None:
     env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project}
     try:
         session.run(
-            "pytest", "e2e",
-            "--output", str(out / "playwright"),
-            "--screenshot", "only-on-failure",
-            "--tracing", "retain-on-failure",
-            "--durations", "5",
+            "pytest",
+            "e2e",
+            "--output",
+            str(out / "playwright"),
+            "--screenshot",
+            "only-on-failure",
+            "--tracing",
+            "retain-on-failure",
+            "--durations",
+            "5",
             *pytest_args,
             env=env,
         )
@@ -129,7 +142,7 @@ def e2e(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over all Python in the repository."""
-    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "lint"))
+    session.install(*group("lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -140,7 +153,17 @@ def lock(session: nox.Session) -> None:
     session.install("uv")
     for path in sorted(ROOT.glob("services/*/*requirements.in")):
         session.run(
-            "uv", "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
-            "--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_36",
-            str(path.relative_to(ROOT)), "-o", str(path.with_suffix(".txt").relative_to(ROOT)),
+            "uv",
+            "pip",
+            "compile",
+            "--quiet",
+            "--generate-hashes",
+            "--no-header",
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-manylinux_2_36",
+            str(path.relative_to(ROOT)),
+            "-o",
+            str(path.with_suffix(".txt").relative_to(ROOT)),
         )

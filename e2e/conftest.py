@@ -153,7 +153,9 @@ class HubAPI:
         )
 
     def stop_server(self, username: str) -> None:
-        r = self.request("DELETE", f"/hub/api/users/{username}/server", as_user=self.stack.admin_user)
+        r = self.request(
+            "DELETE", f"/hub/api/users/{username}/server", as_user=self.stack.admin_user
+        )
         assert r.status_code in (202, 204, 400, 404), r.text
         wait_until(lambda: self.server(username) is None, 60, f"{username}'s server to stop")
 

@@ -11,7 +11,9 @@ from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
 from playwright.sync_api import Page, expect
 
 
-def test_wrong_password_is_refused_with_the_login_pages_error(page: Page, stack: StackInfo) -> None:
+def test_wrong_password_is_refused_with_the_login_pages_error(
+    page: Page, stack: StackInfo
+) -> None:
     page.goto(f"{stack.url}/hub/login")
     page.locator("#username_input").fill("mallory")
     page.locator("#password_input").fill("not-the-password")

@@ -90,7 +90,7 @@ class Stack:
             tail = "\n".join(log_file.read_text().splitlines()[-40:])
             hint = ""
             if "debian:bookworm-slim" in tail and ("pull" in tail or "resolve" in tail):
-                hint = "\nThe base image cannot be pulled here: run tools/bootstrap.sh to make one."
+                hint = "\nThe base image cannot be pulled: run tools/bootstrap.sh to make one."
             raise StackError(f"Image build failed (full log: {log_file}):\n{tail}{hint}")
         return time.monotonic() - started
 
@@ -121,9 +121,18 @@ class Stack:
     def user_containers(self) -> list[str]:
         """Names of the user containers the hub spawned for this stack (compose knows none)."""
         result = subprocess.run(
-            ["docker", "ps", "-a", "--filter", f"label={USER_SERVER_LABEL}={self.project}",
-             "--format", "{{.Names}}"],
-            capture_output=True, text=True, check=False,
+            [
+                "docker",
+                "ps",
+                "-a",
+                "--filter",
+                f"label={USER_SERVER_LABEL}={self.project}",
+                "--format",
+                "{{.Names}}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return [name for name in result.stdout.split() if name]
 
