@@ -32,7 +32,6 @@ from traitlets import Dict, Float, Int, List, TraitError, Unicode, default, vali
 from traitlets.config import Application
 
 from .. import __version__
-from ..app import ensure_private_dir
 from ..manager import DesktopManager
 from ..session import Desktop
 from ..xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
@@ -243,14 +242,20 @@ class DesktopServer(Application):
     def _default_activity_interval(self) -> float:
         return float(os.environ.get("JUPYTERHUB_ACTIVITY_INTERVAL") or 300)
 
+    @default("log_level")
+    def _default_log_level(self) -> int:
+        return logging.INFO
+
     # ---- lifecycle --------------------------------------------------------------------
 
     def initialize(self, argv: Any = None) -> None:
         super().initialize(argv)
         if self.config_file:
             self.load_config_file(self.config_file)
+        # Tornado's access log, HubAuth's and our own messages, all on stderr.
         enable_pretty_logging()
-        logging.getLogger().setLevel(self.log.getEffectiveLevel())
+        level: Any = self.log_level
+        logging.getLogger().setLevel(level)
         for name in ("JUPYTERHUB_SSL_KEYFILE", "JUPYTERHUB_SSL_CERTFILE"):
             if os.environ.get(name):
                 raise SystemExit(f"{self.name}: internal SSL ({name}) is not supported")
@@ -259,6 +264,7 @@ class DesktopServer(Application):
             self.hub_auth.api_token, self.hub_auth.oauth_client_id  # noqa: B018
         except ValueError as e:
             raise SystemExit(f"{self.name}: {e} (is JUPYTERHUB_API_TOKEN/CLIENT_ID set?)") from e
+        ensure_private_dir(Path(self.runtime_dir))
         self.started = utcnow()
         self.manager = DesktopManager(
             runtime_dir=Path(self.runtime_dir),
@@ -318,7 +324,6 @@ class DesktopServer(Application):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        ensure_private_dir(Path(self.runtime_dir))
         server = HTTPServer(self.web_app, xheaders=True)
         server.listen(self.port, self.ip)
         self.log.info(
@@ -361,6 +366,18 @@ class DesktopServer(Application):
     def _log_change(self, desktop: Desktop) -> None:
         log = self.log.warning if desktop.state == "failed" else self.log.info
         log("desktop %s is %s %s", desktop.id, desktop.state, desktop.reason)
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` 0700, or check that an existing one is ours and not writable by others.
+
+    The same check as ``miniswan_desktop.app.ensure_private_dir``, which cannot be imported
+    here without importing jupyter_server's ServerApp (seconds of start-up time).
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = path.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise SystemExit(f"{path} must be owned by uid {os.getuid()} and not writable by others")
 
 
 def main(argv: list[str] | None = None) -> None:

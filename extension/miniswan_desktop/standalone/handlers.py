@@ -87,6 +87,12 @@ class ApiHandler(JsonErrorsMixin, HubUserMixin, web.RequestHandler):
     def get_login_url(self) -> str:
         raise web.HTTPError(403)
 
+    def compute_etag(self) -> None:
+        return None  # a state, not a document: never 304
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")

@@ -21,8 +21,8 @@ from ..handlers import JsonErrorsMixin
 from ..session import FAILED, RUNNING, STOPPED
 from .handlers import HubUserMixin
 
-# Fetch destinations of the HTML5 client's Web Workers (`new Worker('js/Protocol.js')`).
-_WORKER_DESTS = frozenset({"worker", "sharedworker"})
+# Sec-Fetch-Dest of fetch() and XMLHttpRequest: scripts can read what these return.
+_READABLE_DESTS = frozenset({"", "empty"})
 
 
 class DesktopProxyHandler(JsonErrorsMixin, HubUserMixin, LocalProxyHandler):
@@ -60,14 +60,16 @@ class DesktopProxyHandler(JsonErrorsMixin, HubUserMixin, LocalProxyHandler):
 
     def check_xsrf_cookie(self) -> None:
         # The Hub's rule (a cookie-authenticated request with Sec-Fetch-Mode other than
-        # navigate/no-cors/websocket needs an XSRF token) would refuse the script of the
-        # HTML5 client's Web Worker, which browsers fetch in mode "same-origin" and without
-        # one: allow exactly that, for reading only.
+        # navigate/no-cors/websocket needs an XSRF token) refuses subresources that
+        # browsers fetch in mode "cors" or "same-origin" without one: the HTML5 client's
+        # Web Worker scripts (`new Worker('js/Protocol.js')`) and its icon font (@font-face).
+        # Let same-origin GETs of such subresources through; fetch()/XHR (destination
+        # "empty"), whose answers a script can read, still need the token.
         headers = self.request.headers
         if (
             self.request.method in ("GET", "HEAD")
-            and headers.get("Sec-Fetch-Dest") in _WORKER_DESTS
             and headers.get("Sec-Fetch-Site") == "same-origin"
+            and headers.get("Sec-Fetch-Dest", "") not in _READABLE_DESTS
         ):
             return
         HubUserMixin.check_xsrf_cookie(self)

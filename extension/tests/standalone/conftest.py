@@ -45,10 +45,10 @@ pytest.importorskip(
     "(install jupyter-server-proxy[standalone] or jupyterhub)",
 )
 
-import requests  # noqa: E402  (comes with jupyterhub)
-from tornado import web  # noqa: E402
-from tornado.httpserver import HTTPServer  # noqa: E402
-from tornado.netutil import bind_sockets  # noqa: E402
+import requests
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 
 SCRIPT = shutil.which("miniswan-desktop-server", path=os.path.dirname(sys.executable))
 OWNER = "alice"
