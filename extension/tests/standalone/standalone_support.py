@@ -1,5 +1,8 @@
 """Fixtures for the desktop-only server: a fake Hub API and the real console script.
 
+Not a conftest.py: the tests one level up import helpers with ``from conftest import``,
+and a second conftest module would shadow theirs. Test modules import these fixtures.
+
 Fixtures:
 - ``hub``: a ``FakeHub`` (a real Tornado HTTP server in a thread) answering the Hub API
   calls ``miniswan-desktop-server`` makes; tokens and OAuth codes are registered per test.

@@ -1,4 +1,6 @@
-"""The real ``miniswan-desktop-server`` with real xpra, behind a fake Hub API (conftest)."""
+"""The real ``miniswan-desktop-server`` with real xpra, behind a fake Hub API.
+
+The fake Hub and the fixtures are in ``standalone_support.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 import websocket
-from conftest import (
+
+pytest.register_assert_rewrite("standalone_support")  # also a plugin, see below
+
+from standalone_support import (  # noqa: E402
     CLIENT_ID,
     OWNER,
     PREFIX,
@@ -25,6 +30,8 @@ from conftest import (
     session_pids,
 )
 
+# The fixtures (hub, start_server, server) live there; see its docstring for why.
+pytest_plugins = ["standalone_support"]
 pytestmark = [requires_xpra, requires_script]
 
 ALICE = "alice-token"
