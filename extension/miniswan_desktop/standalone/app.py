@@ -252,6 +252,7 @@ class DesktopServer(Application):
         super().initialize(argv)
         if self.config_file:
             self.load_config_file(self.config_file)
+            self.update_config(self.cli_config)  # the command line wins over the file
         # Tornado's access log, HubAuth's and our own messages, all on stderr.
         enable_pretty_logging()
         level: Any = self.log_level

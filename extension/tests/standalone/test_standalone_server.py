@@ -258,8 +258,17 @@ def test_signal_stops_desktop_and_exits_0(server: Server, users: None, sig: int)
     status = server.wait_state(ALICE, {"running"})
     procs = session_pids(status["pid"])
     assert "Xvfb" in {comm(p) for p in procs}
+    # With a desktop open in a browser: the proxied websocket must not hold the exit.
+    ws = websocket.create_connection(
+        server.ws_url + "desktop/",
+        subprotocols=["binary"],
+        header=[f"Authorization: token {ALICE}"],
+        timeout=15,
+    )
+    xpra_handshake(ws)
     server.proc.send_signal(sig)
     assert server.proc.wait(30) == 0, server.log()
+    ws.close()
     assert not [p for p in procs if alive(p)], [comm(p) for p in procs if alive(p)]
     # The desktop's private directory (socket, config, log) is gone.
     assert not list(server.runtime_dir.iterdir())
