@@ -11,11 +11,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 import websocket
 
+pytest.importorskip(
+    "jupyterhub",
+    reason="the desktop-only server needs jupyterhub (jupyter-server-proxy[standalone])",
+)
 pytest.register_assert_rewrite("standalone_support")  # also a plugin, see below
 
+import requests  # noqa: E402  (a dependency of jupyterhub)
 from standalone_support import (  # noqa: E402
     CLIENT_ID,
     OWNER,
