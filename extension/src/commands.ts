@@ -15,7 +15,6 @@ import { desktopIcon } from './icons';
 import { DesktopModel } from './model';
 import { DesktopPanel } from './panel';
 import { CommandIDs, ICreateOptions, IDesktop } from './tokens';
-import { fitGeometry } from './xpra';
 
 export interface ICommandsOptions {
   model: DesktopModel;
@@ -28,16 +27,6 @@ export interface ICommandsOptions {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The main area's size, to give a new desktop a screen that fits its panel. */
-function mainAreaGeometry(app: JupyterFrontEnd): string | undefined {
-  const dock = document.getElementById('jp-main-dock-panel');
-  if (!dock || !dock.clientWidth || !dock.clientHeight) {
-    return undefined;
-  }
-  // minus the tab bar and the panel's toolbar
-  return fitGeometry(dock.clientWidth, dock.clientHeight - 2 * 30);
 }
 
 const ID_ARGS = {
@@ -106,30 +95,16 @@ export function addCommands(
       if (typeof args.name === 'string' && args.name) {
         request.name = args.name;
       }
+      // no geometry: the server's default (its admin's choice); Xpra then shrinks the
+      // screen to the client's window, but cannot grow it past the initial size
       if (typeof args.geometry === 'string' && args.geometry) {
         request.geometry = args.geometry;
-      } else if (!openInBrowserTab) {
-        request.geometry = mainAreaGeometry(app);
       }
       // open the tab now: a popup blocker allows it only in the click's own task
       const win = openInBrowserTab ? window.open('', '_blank') : null;
       let desktop: IDesktop;
       try {
-        try {
-          desktop = await model.create(request);
-        } catch (error) {
-          if (
-            request.geometry &&
-            !args.geometry &&
-            (error as any)?.response?.status === 400
-          ) {
-            // the server's limits differ from ours: let it choose
-            delete request.geometry;
-            desktop = await model.create(request);
-          } else {
-            throw error;
-          }
-        }
+        desktop = await model.create(request);
       } catch (error) {
         win?.close();
         Notification.error(

@@ -129,19 +129,3 @@ export function xpraClientUrl(
   });
   return `${base}index.html?${params.toString()}`;
 }
-
-/** Smallest and largest screen the server accepts by default. */
-export const MIN_GEOMETRY = [320, 200] as const;
-export const MAX_GEOMETRY = [3840, 2160] as const;
-
-/**
- * A `WxH` screen size for an area of `width` x `height` CSS pixels: clamped to the
- * server's default limits, rounded down to even numbers.
- */
-export function fitGeometry(width: number, height: number): string {
-  const clamp = (v: number, lo: number, hi: number) =>
-    Math.min(hi, Math.max(lo, Math.floor(v / 2) * 2));
-  const w = clamp(width, MIN_GEOMETRY[0], MAX_GEOMETRY[0]);
-  const h = clamp(height, MIN_GEOMETRY[1], MAX_GEOMETRY[1]);
-  return `${w}x${h}`;
-}

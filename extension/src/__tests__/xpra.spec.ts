@@ -1,9 +1,4 @@
-import {
-  XPRA_CLIENT_PARAMS,
-  fitGeometry,
-  keyboardLayoutFor,
-  xpraClientUrl
-} from '../xpra';
+import { XPRA_CLIENT_PARAMS, keyboardLayoutFor, xpraClientUrl } from '../xpra';
 
 describe('keyboardLayoutFor', () => {
   it.each([
@@ -46,13 +41,5 @@ describe('xpraClientUrl', () => {
     const url = xpraClientUrl('/desktops/abc', 'fr', 'en-US');
     expect(url.startsWith('/desktops/abc/index.html?')).toBe(true);
     expect(url).toContain('keyboard_layout=fr');
-  });
-});
-
-describe('fitGeometry', () => {
-  it('clamps and rounds', () => {
-    expect(fitGeometry(1001, 701)).toBe('1000x700');
-    expect(fitGeometry(100, 50)).toBe('320x200');
-    expect(fitGeometry(5000, 3000)).toBe('3840x2160');
   });
 });
