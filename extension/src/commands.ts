@@ -15,6 +15,7 @@ import { desktopIcon } from './icons';
 import { DesktopModel } from './model';
 import { DesktopPanel } from './panel';
 import { CommandIDs, ICreateOptions, IDesktop } from './tokens';
+import { screenGeometry } from './xpra';
 
 export interface ICommandsOptions {
   model: DesktopModel;
@@ -95,16 +96,26 @@ export function addCommands(
       if (typeof args.name === 'string' && args.name) {
         request.name = args.name;
       }
-      // no geometry: the server's default (its admin's choice); Xpra then shrinks the
-      // screen to the client's window, but cannot grow it past the initial size
-      if (typeof args.geometry === 'string' && args.geometry) {
-        request.geometry = args.geometry;
-      }
+      // the display's size: Xpra shrinks the screen to the panel or tab, never grows it
+      const explicit = typeof args.geometry === 'string' && !!args.geometry;
+      request.geometry = explicit
+        ? (args.geometry as string)
+        : screenGeometry();
       // open the tab now: a popup blocker allows it only in the click's own task
       const win = openInBrowserTab ? window.open('', '_blank') : null;
       let desktop: IDesktop;
       try {
-        desktop = await model.create(request);
+        try {
+          desktop = await model.create(request);
+        } catch (error) {
+          const status = (error as any)?.response?.status;
+          if (explicit || !request.geometry || status !== 400) {
+            throw error;
+          }
+          // larger than the server allows: take its default size
+          delete request.geometry;
+          desktop = await model.create(request);
+        }
       } catch (error) {
         win?.close();
         Notification.error(

@@ -129,3 +129,38 @@ export function xpraClientUrl(
   });
   return `${base}index.html?${params.toString()}`;
 }
+
+/** Smallest and largest screen the server accepts by default. */
+export const MIN_GEOMETRY = [320, 200] as const;
+export const MAX_GEOMETRY = [3840, 2160] as const;
+
+/**
+ * A `WxH` screen size for `width` x `height` CSS pixels, clamped to the server's
+ * default limits and rounded down to even numbers.
+ */
+export function fitGeometry(width: number, height: number): string {
+  const clamp = (v: number, lo: number, hi: number) =>
+    Math.min(hi, Math.max(lo, Math.floor(v / 2) * 2));
+  return `${clamp(width, MIN_GEOMETRY[0], MAX_GEOMETRY[0])}x${clamp(
+    height,
+    MIN_GEOMETRY[1],
+    MAX_GEOMETRY[1]
+  )}`;
+}
+
+/**
+ * The screen size to ask for: this display's size. Xpra 3.1 shrinks the X screen to a
+ * smaller client window (a panel) but cannot grow it: a browser window larger than the
+ * screen stays grey. The display's size bounds every window, full screen included.
+ */
+export function screenGeometry(
+  screen: { width: number; height: number } | undefined = typeof window !==
+  'undefined'
+    ? window.screen
+    : undefined
+): string | undefined {
+  if (!screen || !screen.width || !screen.height) {
+    return undefined;
+  }
+  return fitGeometry(screen.width, screen.height);
+}

@@ -1,4 +1,10 @@
-import { XPRA_CLIENT_PARAMS, keyboardLayoutFor, xpraClientUrl } from '../xpra';
+import {
+  XPRA_CLIENT_PARAMS,
+  fitGeometry,
+  keyboardLayoutFor,
+  screenGeometry,
+  xpraClientUrl
+} from '../xpra';
 
 describe('keyboardLayoutFor', () => {
   it.each([
@@ -41,5 +47,18 @@ describe('xpraClientUrl', () => {
     const url = xpraClientUrl('/desktops/abc', 'fr', 'en-US');
     expect(url.startsWith('/desktops/abc/index.html?')).toBe(true);
     expect(url).toContain('keyboard_layout=fr');
+  });
+});
+
+describe('fitGeometry and screenGeometry', () => {
+  it('clamps and rounds', () => {
+    expect(fitGeometry(1001, 701)).toBe('1000x700');
+    expect(fitGeometry(100, 50)).toBe('320x200');
+    expect(fitGeometry(5000, 3000)).toBe('3840x2160');
+  });
+
+  it('uses the display size', () => {
+    expect(screenGeometry({ width: 1920, height: 1080 })).toBe('1920x1080');
+    expect(screenGeometry({ width: 0, height: 0 })).toBeUndefined();
   });
 });
