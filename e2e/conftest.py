@@ -7,6 +7,7 @@ with `--reuse-stack`); these fixtures only talk to it, as a user would.
 - `hub`: a small client for the hub's REST API, logging in with the stack's passwords.
 - `user`: a fresh user name for one test; its server is stopped afterwards.
 - `login`: log a Playwright page in through the real login form.
+- `ledger` (from ledger.py): records faults, attacks and bad inputs for the final summary.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import docker
 import pytest
 import requests
 from playwright.sync_api import Page, expect
+
+pytest_plugins = ["ledger"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MINISWAN_CHROMIUM", "/usr/bin/chromium")

@@ -8,6 +8,7 @@ every laptop.
 from __future__ import annotations
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (injected by JupyterHub when it loads this file)
 
@@ -62,11 +63,40 @@ c.DockerSpawner.use_internal_hostname = True
 c.DockerSpawner.name_template = stack + "-user-{username}"
 # Stopped servers leave no container behind; user data lives on volumes, not in containers.
 c.DockerSpawner.remove = True
+# Each user's home is a named volume, so it outlives the container (a stop, a crash).
+c.DockerSpawner.volumes = {stack + "-home-{username}": "/home/jovyan"}
 # Lets `nox -s down` find the containers the hub spawned (compose does not know them).
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.miniswan.stack": stack}}
 c.DockerSpawner.debug = env("MINISWAN_DEBUG", "") == "1"
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = int(env("MINISWAN_SPAWN_TIMEOUT", "120"))
 c.Spawner.http_timeout = int(env("MINISWAN_HTTP_TIMEOUT", "90"))
+# How often the hub checks that each user container still runs (a killed one is noticed).
+c.Spawner.poll_interval = int(env("MINISWAN_POLL_INTERVAL", "10"))
+
+# --- Idle culling: servers without activity for this many seconds are stopped. Activity is
+# what the proxy sees (every request and websocket message) plus kernels' activity reported by
+# the server; an open desktop tab counts (the Xpra client pings every 5 s), see docs.
+cull_timeout = int(env("MINISWAN_CULL_IDLE_TIMEOUT", "3600"))
+if cull_timeout > 0:
+    c.JupyterHub.services = [
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={cull_timeout}",
+                f"--cull-every={int(env('MINISWAN_CULL_EVERY', '60'))}",
+            ],
+        }
+    ]
+    c.JupyterHub.load_roles = [
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        }
+    ]
 
 c.JupyterHub.log_level = "DEBUG" if env("MINISWAN_DEBUG", "") == "1" else "INFO"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import docker.errors
 from dockerspawner import DockerSpawner
+from tornado import web
 from traitlets import List, Unicode, default
 
 from . import form, options
@@ -42,8 +44,12 @@ class MiniSwanSpawner(DockerSpawner):
         return user_options
 
     async def start(self) -> Any:
-        # The REST API hands user_options over without the form: validate them again.
-        chosen = options.validate(self.user_options or {})
+        # The REST API hands user_options over without the form: validate them again, and
+        # refuse with a 400 that carries the same message as the form would show.
+        try:
+            chosen = options.validate(self.user_options or {})
+        except options.OptionsError as error:
+            raise web.HTTPError(400, str(error)) from None
         if chosen.session == "desktop":
             self.cmd = list(self.desktop_cmd)
             self.default_url = ""
@@ -51,4 +57,22 @@ class MiniSwanSpawner(DockerSpawner):
             self.cmd = list(self.jupyterlab_cmd)
             self.default_url = self.jupyterlab_url
         self.log.info("Starting %s session for %s", chosen.session, self.user.name)
-        return await super().start()
+        try:
+            return await super().start()
+        except docker.errors.APIError as error:
+            # Relayed to the user as is (spawn page and API): say what failed, not "500".
+            raise web.HTTPError(500, await self._explain(error)) from error
+
+    async def _explain(self, error: docker.errors.APIError) -> str:
+        detail = error.explanation or str(error)
+        try:
+            await self.docker("inspect_image", self.image)
+            image_missing = False
+        except docker.errors.ImageNotFound:
+            image_missing = True
+        if image_missing:
+            return (
+                f"The user image {self.image!r} is not available on this Docker engine and "
+                f"could not be pulled ({detail}). An operator must build it (nox -s up)."
+            )
+        return f"Docker could not start your container: {detail}"

@@ -1,0 +1,192 @@
+"""Faults injected into a running stack: each is survived, and nothing a user saved is lost."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import docker
+import pytest
+import requests
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from ledger import Ledger
+from playwright.sync_api import Page, expect
+
+
+class Desktops:
+    """The desktop REST API of one user's server, through the whole stack."""
+
+    def __init__(self, hub: HubAPI, user: str) -> None:
+        self.hub, self.user = hub, user
+        self.base = f"/user/{user}/desktops/api/desktops"
+
+    def create(self, name: str) -> str:
+        r = self.hub.request("POST", self.base, as_user=self.user, json={"name": name})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    def get(self, desktop_id: str) -> dict[str, Any]:
+        r = self.hub.request("GET", f"{self.base}/{desktop_id}", as_user=self.user)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def wait_state(self, desktop_id: str, state: str, timeout: float = 60) -> dict[str, Any]:
+        return wait_until(
+            lambda: (d := self.get(desktop_id))["state"] == state and d,
+            timeout,
+            f"desktop {desktop_id} to be {state}",
+        )
+
+    def serves_client(self, desktop: dict[str, Any]) -> bool:
+        r = self.hub.request("GET", f"{desktop['url']}index.html", as_user=self.user)
+        return r.status_code == 200 and "xpra" in r.text.lower()
+
+
+def save_file(hub: HubAPI, user: str, path: str, text: str) -> None:
+    r = hub.request(
+        "PUT",
+        f"/user/{user}/api/contents/{path}",
+        as_user=user,
+        json={"type": "file", "format": "text", "content": text},
+    )
+    assert r.status_code in (200, 201), r.text
+
+
+def read_file(hub: HubAPI, user: str, path: str) -> str | None:
+    r = hub.request("GET", f"/user/{user}/api/contents/{path}?content=1", as_user=user)
+    return r.json()["content"] if r.status_code == 200 else None
+
+
+def test_hub_restart_keeps_both_desktops(
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    ledger: Ledger,
+    docker_client: docker.DockerClient,
+) -> None:
+    hub.start_server(user)
+    desktops = Desktops(hub, user)
+    ids = [desktops.create("one"), desktops.create("two")]
+    before = [desktops.wait_state(i, "running") for i in ids]
+
+    with ledger.fault("hub restart with two running desktops"):
+        docker_client.containers.get(f"{stack.project}-hub-1").restart(timeout=20)
+        wait_until(lambda: requests.get(f"{stack.url}/hub/health", timeout=5).ok, 120, "hub")
+        after = [desktops.get(i) for i in ids]
+        assert [d["state"] for d in after] == ["running", "running"]
+        assert [d["pid"] for d in after] == [d["pid"] for d in before]
+        assert all(desktops.serves_client(d) for d in after)
+
+
+def test_xpra_killed_from_outside_fails_only_that_desktop(
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    ledger: Ledger,
+    docker_client: docker.DockerClient,
+) -> None:
+    hub.start_server(user)
+    desktops = Desktops(hub, user)
+    victim, survivor = desktops.create("victim"), desktops.create("survivor")
+    pid = desktops.wait_state(victim, "running")["pid"]
+    desktops.wait_state(survivor, "running")
+
+    with ledger.fault("a desktop's Xpra killed with SIGKILL"):
+        container = docker_client.containers.get(stack.container_name(user))
+        assert container.exec_run(["kill", "-KILL", str(pid)]).exit_code == 0
+        failed = desktops.wait_state(victim, "failed", timeout=30)
+        assert failed["reason"] and failed["exit_status"] == -9
+        assert desktops.serves_client(desktops.get(survivor))
+        assert desktops.get(survivor)["state"] == "running"
+        third = desktops.wait_state(desktops.create("third"), "running")
+        assert desktops.serves_client(third)
+
+
+def test_killed_user_container_is_noticed_and_the_home_survives(
+    page: Page,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    ledger: Ledger,
+    login: Callable[..., None],
+    docker_client: docker.DockerClient,
+) -> None:
+    hub.start_server(user)
+    saved = {"notes.txt": "measured 42\n", "analysis/run.py": "print('hello')\n"}
+    hub.request(
+        "PUT", f"/user/{user}/api/contents/analysis", as_user=user, json={"type": "directory"}
+    )
+    for path, text in saved.items():
+        save_file(hub, user, path, text)
+
+    with ledger.fault("user container killed"):
+        docker_client.containers.get(stack.container_name(user)).kill()
+        wait_until(lambda: hub.server(user) is None, 60, "the hub to notice the dead server")
+        login(page, user)
+        page.goto(f"{stack.url}/user/{user}/lab")
+        expect(page.get_by_text(re.compile("not running", re.I)).first).to_be_visible()
+        # Start again from that page; the home volume is still there.
+        page.get_by_role("button", name=re.compile("Launch|Start", re.I)).first.click()
+        if page.locator("#session-jupyterlab").count():
+            page.get_by_role("button", name="Start").click()
+        expect(page.locator(".jp-Launcher")).to_be_visible(timeout=SPAWN_TIMEOUT_MS)
+        found = {path: read_file(hub, user, path) for path in saved}
+        assert ledger.files(saved, found) == []
+
+
+@pytest.fixture
+def user_image_missing(docker_client: docker.DockerClient, stack: StackInfo) -> Iterator[str]:
+    """Take the user image's tag away (the image stays, under a holding tag), then restore."""
+    name = os.environ.get("MINISWAN_USER_IMAGE", "miniswan/user:dev")
+    image = docker_client.images.get(name)
+    repository = name.rsplit(":", 1)[0]
+    image.tag(repository, "e2e-hold")
+    docker_client.images.remove(name)
+    try:
+        yield name
+    finally:
+        image.tag(*name.rsplit(":", 1))
+        docker_client.images.remove(f"{repository}:e2e-hold")
+
+
+def test_spawn_failure_is_explained_and_leaves_no_container(
+    page: Page,
+    stack: StackInfo,
+    user: str,
+    ledger: Ledger,
+    login: Callable[..., None],
+    docker_client: docker.DockerClient,
+    user_image_missing: str,
+) -> None:
+    with ledger.fault("spawn with the user image missing"):
+        login(page, user)
+        page.goto(f"{stack.url}/hub/spawn/{user}")
+        page.get_by_role("button", name="Start").click()
+        # A fast failure comes back on the form, a slow one on the progress page: both
+        # must name the image and say it is not available.
+        expect(page.locator("body")).to_contain_text(
+            f"The user image '{user_image_missing}' is not available", timeout=SPAWN_TIMEOUT_MS
+        )
+        names = [c.name for c in docker_client.containers.list(all=True)]
+        assert stack.container_name(user) not in names
+
+
+def test_idle_server_is_culled(
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    ledger: Ledger,
+    docker_client: docker.DockerClient,
+) -> None:
+    timeout = int(os.environ.get("MINISWAN_CULL_IDLE_TIMEOUT", "0"))
+    every = int(os.environ.get("MINISWAN_CULL_EVERY", "60"))
+    if not 0 < timeout <= 300:
+        pytest.skip("the stack's idle timeout is off or too long to wait for here")
+    hub.start_server(user)
+    with ledger.fault("idle server left alone"):
+        # No requests from here on: the culler must stop it after `timeout` seconds.
+        wait_until(lambda: hub.server(user) is None, timeout + 3 * every + 30, "the cull")
+        names = [c.name for c in docker_client.containers.list(all=True)]
+        assert stack.container_name(user) not in names
