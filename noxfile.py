@@ -26,6 +26,8 @@ PYTHON = "3.11"
 # The e2e suite runs in its own compose project and port, so it never touches the demo stack.
 E2E_PROJECT = "miniswan-e2e"
 E2E_PORT = 8010
+# Short enough for the idle-culling test to see a cull, long enough for every other test.
+E2E_SETTINGS = {"MINISWAN_CULL_IDLE_TIMEOUT": "90", "MINISWAN_CULL_EVERY": "15"}
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
@@ -72,10 +74,14 @@ def up(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def down(session: nox.Session) -> None:
-    """Stop the stack and the users' containers; `-- --volumes` also deletes its data."""
+    """Stop the stack and the users' containers; `-- --volumes` also deletes its data.
+
+    `-- --e2e` stops the e2e suite's stack instead (left running by `--keep-stack`).
+    """
+    stack = Stack(E2E_PROJECT, E2E_PORT) if "--e2e" in session.posargs else Stack.from_env()
     try:
         preflight()
-        Stack.from_env().down(volumes="--volumes" in session.posargs)
+        stack.down(volumes="--volumes" in session.posargs)
     except StackError as error:
         fail(session, error)
 
@@ -89,29 +95,40 @@ def logs(session: nox.Session) -> None:
     stack.compose("logs", "--tail", "200", *session.posargs)
 
 
+def jlpm(session: nox.Session, *args: str) -> None:
+    """Run the frontend's yarn (jlpm, from jupyter-builder) in extension/."""
+    session.run("jlpm", *args, external=False)
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Fast tests without Docker: the desktop extension against real Xpra, and unit tests."""
-    session.install("-e", "./extension[test]")
+    """Fast tests without Docker: the desktop extension against real Xpra, the frontend's
+    unit tests (jest), and the repository's own unit tests."""
+    # The Python tests need no frontend build: skip it in the editable install.
+    session.install("-e", "./extension[test]", env={"SKIP_JUPYTER_BUILDER": "1"})
     session.install(*group("tests"))
     session.run("pytest", "extension/tests", "tests", *session.posargs)
+    with session.chdir("extension"):
+        jlpm(session, "install", "--immutable")
+        jlpm(session, "test")
 
 
 @nox.session(python=PYTHON)
 def e2e(session: nox.Session) -> None:
     """Browser tests in a throw-away stack (Chromium + Playwright); logs land in artifacts/e2e.
 
-    `-- --reuse-stack` runs them against the already running e2e stack and leaves it up.
-    Other arguments go to pytest (e.g. `-- -k restart`).
+    `-- --keep-stack` leaves the stack running afterwards; `-- --reuse-stack` runs against
+    that running stack (no build, no teardown). Other arguments go to pytest (`-- -k name`).
     """
     session.install(*group("e2e"))
     reuse = "--reuse-stack" in session.posargs
-    pytest_args = [arg for arg in session.posargs if arg != "--reuse-stack"]
+    keep = reuse or "--keep-stack" in session.posargs
+    pytest_args = [a for a in session.posargs if a not in ("--reuse-stack", "--keep-stack")]
     out = ARTIFACTS / "e2e"
-    stack = Stack(project=E2E_PROJECT, port=E2E_PORT)
+    stack = Stack(project=E2E_PROJECT, port=E2E_PORT, settings=E2E_SETTINGS)
     if not reuse:
         start_stack(session, stack, out / "build.log")
-    env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project}
+    env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project, **E2E_SETTINGS}
     try:
         session.run(
             "pytest",
@@ -135,16 +152,19 @@ def e2e(session: nox.Session) -> None:
         raise
     finally:
         stack.collect_logs(out / "logs")
-        if not reuse:
+        if not keep:
             stack.down(volumes=True)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over all Python in the repository."""
+    """ruff (check and format) over all Python; eslint, prettier, stylelint on the frontend."""
     session.install(*group("lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    with session.chdir("extension"):
+        jlpm(session, "install", "--immutable")
+        jlpm(session, "lint:check")
 
 
 @nox.session(python=PYTHON)

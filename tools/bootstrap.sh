@@ -28,7 +28,8 @@ need_root() {
 # 1. Debian packages: the engine, a way to make a base image, Chromium for the browser tests,
 #    and Xpra with what it needs for the fast tests of the desktop extension (shared/XPRA.md).
 packages=(docker.io debootstrap chromium
-  xpra xvfb xauth xterm xfonts-base x11-utils openbox libjs-jquery libjs-jquery-ui python3-lz4)
+  xpra xvfb xauth xterm xfonts-base x11-utils openbox libjs-jquery libjs-jquery-ui python3-lz4
+  python3-pil)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
