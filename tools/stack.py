@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,8 @@ class Stack:
 
     project: str = "miniswan"
     port: int = 8000
+    # Settings (compose/.env variables) this instance overrides, e.g. a short idle timeout.
+    settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, project: str = "miniswan", default_port: int | None = None) -> Stack:
@@ -55,11 +57,12 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def setting(self, name: str) -> str:
-        """A stack setting as the hub will see it: environment first, then compose/.env."""
-        return os.environ.get(name) or read_env_defaults().get(name, "")
+        """A stack setting as the hub will see it: this instance's, the environment's, or
+        the default in compose/.env."""
+        return self.settings.get(name) or os.environ.get(name) or read_env_defaults()[name]
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**os.environ, **self.settings}
         env["COMPOSE_PROJECT_NAME"] = self.project
         env["MINISWAN_STACK"] = self.project
         env["MINISWAN_PORT"] = str(self.port)
@@ -136,6 +139,16 @@ class Stack:
         )
         return [name for name in result.stdout.split() if name]
 
+    def user_volumes(self) -> list[str]:
+        """The users' home volumes (created by the spawner, so compose does not know them)."""
+        result = subprocess.run(
+            ["docker", "volume", "ls", "--quiet", "--filter", f"name=^{self.project}-home-"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return [name for name in result.stdout.split() if name]
+
     def down(self, volumes: bool = False) -> None:
         """Stop everything, user containers included; data volumes stay unless asked."""
         names = self.user_containers()
@@ -147,6 +160,8 @@ class Stack:
         result = self.compose(*args, capture_output=True)
         if result.returncode != 0:
             raise StackError(f"`docker compose down` failed:\n{result.stderr.strip()}")
+        if volumes and (homes := self.user_volumes()):
+            subprocess.run(["docker", "volume", "rm", *homes], capture_output=True, check=False)
 
     def collect_logs(self, folder: Path) -> list[Path]:
         """Write each service's and each user container's log to `folder`; return the files."""
