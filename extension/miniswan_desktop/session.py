@@ -135,7 +135,7 @@ class Desktop:
                     stdout=log,
                     stderr=asyncio.subprocess.STDOUT,
                     env=self.spec.env(),
-                    cwd=str(self.spec.session_dir),
+                    cwd=str(self.spec.working_dir),
                     start_new_session=True,
                 )
         except (OSError, ValueError) as e:

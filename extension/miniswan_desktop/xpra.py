@@ -64,6 +64,9 @@ class XpraSpec:
     mode: str = "start-desktop"
     extra_args: list[str] = field(default_factory=list)
     log_path: Path | None = None
+    # Where the session's programs start (a terminal opens there): the user's home, not
+    # the private directory that holds the socket.
+    working_dir: Path = field(default_factory=Path.home)
 
     @property
     def socket_path(self) -> Path:

@@ -1,0 +1,98 @@
+"""The JupyterLab client: launch, view, use, list and close desktops in the browser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import docker
+from conftest import HubAPI, StackInfo, wait_until
+from playwright.sync_api import Page, expect
+from xpra_client import focus_terminal, wait_for_drawn_window
+
+
+def open_lab(page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable) -> None:
+    hub.start_server(user)
+    login(page, user)
+    page.goto(f"{stack.url}/user/{user}/lab")
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
+
+
+def launch_desktop(page: Page, from_menu: bool = False) -> str:
+    """Start a desktop from the launcher's Desktop card (or File > New > Desktop); return
+    the id of the panel that opens."""
+    panels_before = page.locator(".miniswan-DesktopPanel").count()
+    if from_menu:
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^New$")).hover()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Desktop$")).click()
+    else:
+        launcher = page.locator(".jp-Launcher:visible .jp-LauncherCard")
+        launcher.filter(has_text=re.compile(r"^\s*Desktop\s*$")).click()
+    expect(page.locator(".miniswan-DesktopPanel")).to_have_count(panels_before + 1)
+    panel = page.locator(".miniswan-DesktopPanel:visible")
+    expect(panel).to_have_attribute("data-state", "running", timeout=60_000)
+    desktop_id = panel.get_attribute("data-desktop-id")
+    assert desktop_id
+    return desktop_id
+
+
+def test_launch_use_and_close_desktops_from_jupyterlab(
+    page: Page,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    login: Callable,
+    docker_client: docker.DockerClient,
+) -> None:
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_lab(page, stack, hub, user, login)
+    api = f"/user/{user}/desktops/api/desktops"
+
+    first = launch_desktop(page)
+    client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{first}"] iframe')
+    facts = wait_for_drawn_window(client)
+
+    # Type into the desktop's terminal; the command's effect shows in the home directory.
+    focus_terminal(client, facts)
+    page.keyboard.type("echo typed-in-desktop > ~/from-desktop.txt\n", delay=30)
+    wait_until(
+        lambda: (
+            hub.request(
+                "GET", f"/user/{user}/api/contents/from-desktop.txt?content=1", as_user=user
+            )
+            .json()
+            .get("content")
+            == "typed-in-desktop\n"
+        ),
+        30,
+        "the file written from the desktop's terminal",
+    )
+
+    second = launch_desktop(page, from_menu=True)
+    assert second != first
+    second_pid = hub.request("GET", f"{api}/{second}", as_user=user).json()["pid"]
+    first_pid = hub.request("GET", f"{api}/{first}", as_user=user).json()["pid"]
+
+    # Shut the first down from the Running panel, confirming the dialog.
+    page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
+    item = page.locator(".miniswan-RunningDesktop").filter(
+        has=page.locator(f'[data-desktop-id="{first}"]')
+    )
+    item.hover()
+    item.get_by_title("Shut Down Desktop").click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+
+    wait_until(
+        lambda: hub.request("GET", f"{api}/{first}", as_user=user).status_code == 404,
+        30,
+        "the first desktop to be gone from the API",
+    )
+    container = docker_client.containers.get(stack.container_name(user))
+    processes = container.exec_run(["ps", "-eo", "pid=,comm="]).output.decode()
+    pids = {int(line.split()[0]) for line in processes.splitlines() if line.strip()}
+    assert first_pid not in pids and second_pid in pids
+    # Only the second desktop's Xvfb is left.
+    assert processes.count("Xvfb") == 1, processes
+    assert hub.request("GET", f"{api}/{second}", as_user=user).json()["state"] == "running"
+    expect(item).to_have_count(0)

@@ -1,0 +1,63 @@
+"""Looking at an Xpra HTML5 client the way a user does: through what its canvas shows.
+
+The client draws each X window (in desktop mode, the whole X screen) on a <canvas> inside a
+`div.window`. These helpers read that canvas's pixels in the page, so the tests assert on
+what was drawn, not on the client's internals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import wait_until
+from playwright.sync_api import FrameLocator, Locator
+
+# Distinct colours in a sample of the canvas, and the bounding box of pure white pixels (an
+# xterm's background): enough to tell "a window is drawn" and where to click to focus it.
+CANVAS_FACTS = """
+canvas => {
+  const { width, height } = canvas;
+  const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  const colours = new Set();
+  let minX = width, minY = height, maxX = -1, maxY = -1;
+  for (let y = 0; y < height; y += 2) {
+    for (let x = 0; x < width; x += 2) {
+      const i = (y * width + x) * 4;
+      colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      if (data[i] === 255 && data[i + 1] === 255 && data[i + 2] === 255) {
+        minX = Math.min(minX, x); maxX = Math.max(maxX, x);
+        minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+      }
+    }
+  }
+  return { width, height, colours: colours.size,
+           white: maxX < 0 ? null : { x: minX, y: minY, w: maxX - minX, h: maxY - minY } };
+}
+"""
+
+
+def screen_canvas(client: FrameLocator) -> Locator:
+    return client.locator("div.window canvas").first
+
+
+def canvas_facts(client: FrameLocator) -> dict[str, Any]:
+    return screen_canvas(client).evaluate(CANVAS_FACTS)
+
+
+def wait_for_drawn_window(client: FrameLocator, timeout: float = 60) -> dict[str, Any]:
+    """Wait until the screen canvas shows a drawn window (a white xterm on the desktop)."""
+
+    def drawn() -> dict[str, Any] | None:
+        facts = canvas_facts(client)
+        white = facts["white"]
+        return facts if facts["colours"] > 3 and white and white["w"] > 100 else None
+
+    return wait_until(drawn, timeout, "an X window drawn on the Xpra client's canvas")
+
+
+def focus_terminal(client: FrameLocator, facts: dict[str, Any]) -> None:
+    """Click inside the xterm (the white region) so the window manager gives it the focus."""
+    white = facts["white"]
+    screen_canvas(client).click(
+        position={"x": white["x"] + white["w"] / 2, "y": white["y"] + white["h"] / 2}
+    )
