@@ -1,0 +1,72 @@
+"""Desktop-only servers: the hub spawns a desktop instead of JupyterLab."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import docker
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from ledger import Ledger
+from playwright.sync_api import Browser, Page, expect
+from xpra_client import wait_for_drawn_window
+
+
+def test_desktop_only_session_from_the_spawn_page(
+    page: Page,
+    browser: Browser,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    ledger: Ledger,
+    login: Callable[..., None],
+    docker_client: docker.DockerClient,
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, user)
+    page.goto(f"{stack.url}/hub/spawn/{user}")
+    page.locator("#session-desktop").check()
+    page.get_by_role("button", name="Start").click()
+
+    # Lands on the desktop page at the server's root, with an X window drawn.
+    expect(page).to_have_url(re.compile(rf"/user/{user}/?$"), timeout=SPAWN_TIMEOUT_MS)
+    expect(page.locator("#client")).to_be_visible(timeout=60_000)
+    wait_for_drawn_window(page.frame_locator("#client"))
+    container = docker_client.containers.get(stack.container_name(user))
+    assert "miniswan-desktop-server" in " ".join(container.attrs["Config"]["Cmd"])
+    processes = container.exec_run(["ps", "-eo", "args="]).output.decode()
+    assert "jupyterhub-singleuser" not in processes and "xpra" in processes
+
+    # Another logged-in user is refused; an anonymous browser is sent to log in.
+    other = f"other{user[-6:]}"
+    hub.token(other)
+    for who in ("another user", "anonymous"):
+        context = browser.new_context()
+        try:
+            intruder = context.new_page()
+            if who == "another user":
+                login(intruder, other)
+            with ledger.attack(f"{who} opens a desktop-only server"):
+                response = intruder.goto(f"{stack.url}/user/{user}/")
+                assert response is not None
+                if who == "another user":
+                    assert response.status == 403
+                else:
+                    expect(intruder).to_have_url(re.compile(r"/hub/login"))
+                expect(intruder.locator("#client")).to_have_count(0)
+        finally:
+            context.close()
+
+    # Stopping the server from the hub removes the container.
+    page.goto(f"{stack.url}/hub/home")
+    page.locator("#stop").click()
+    expect(page.locator("#start")).to_be_visible(timeout=60_000)
+
+    def container_gone() -> bool:
+        try:
+            docker_client.containers.get(stack.container_name(user))
+        except docker.errors.NotFound:
+            return True
+        return False
+
+    wait_until(container_gone, 60, "the desktop-only container to be removed")
