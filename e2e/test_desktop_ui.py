@@ -96,3 +96,46 @@ def test_launch_use_and_close_desktops_from_jupyterlab(
     assert processes.count("Xvfb") == 1, processes
     assert hub.request("GET", f"{api}/{second}", as_user=user).json()["state"] == "running"
     expect(item).to_have_count(0)
+
+
+def test_live_updates_and_a_dying_desktop_is_notified(
+    page: Page,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    login: Callable,
+    docker_client: docker.DockerClient,
+) -> None:
+    open_lab(page, stack, hub, user, login)
+    page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
+
+    # Started elsewhere (the REST API): it appears without a reload.
+    api = f"/user/{user}/desktops/api/desktops"
+    r = hub.request("POST", api, as_user=user, json={"name": "from-api"})
+    assert r.status_code == 201, r.text
+    desktop_id = r.json()["id"]
+    listed = page.locator(f'.miniswan-RunningDesktop [data-desktop-id="{desktop_id}"]')
+    expect(listed).to_have_attribute("data-state", "running", timeout=60_000)
+
+    # It dies: the list marks it and a notification gives the server's reason.
+    pid = hub.request("GET", f"{api}/{desktop_id}", as_user=user).json()["pid"]
+    container = docker_client.containers.get(stack.container_name(user))
+    assert container.exec_run(["kill", "-KILL", str(pid)]).exit_code == 0
+    expect(listed).to_have_attribute("data-state", "failed", timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Desktop .from-api. failed: .*SIGKILL"))).to_be_visible()
+
+
+def test_notebook7_tree_new_desktop_opens_in_a_tab(
+    page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable
+) -> None:
+    hub.start_server(user)
+    login(page, user)
+    page.goto(f"{stack.url}/user/{user}/tree")
+    new_button = page.locator(".jp-FileBrowser-toolbar .lm-MenuBar-itemLabel", has_text="New")
+    expect(new_button).to_be_visible(timeout=60_000)
+    new_button.click()
+    with page.context.expect_page() as opened:
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Desktop$")).click()
+    tab = opened.value
+    expect(tab).to_have_url(re.compile(rf"/user/{user}/desktops/[^/]+/"), timeout=60_000)
+    wait_for_drawn_window(tab)

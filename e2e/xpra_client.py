@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import wait_until
-from playwright.sync_api import FrameLocator, Locator
+from playwright.sync_api import FrameLocator, Locator, Page
 
 # Distinct colours in a sample of the canvas, and the bounding box of pure white pixels (an
 # xterm's background): enough to tell "a window is drawn" and where to click to focus it.
@@ -36,15 +36,19 @@ canvas => {
 """
 
 
-def screen_canvas(client: FrameLocator) -> Locator:
+# The client: the frame of a panel's iframe, or a whole page (a separate browser tab).
+Client = FrameLocator | Page
+
+
+def screen_canvas(client: Client) -> Locator:
     return client.locator("div.window canvas").first
 
 
-def canvas_facts(client: FrameLocator) -> dict[str, Any]:
+def canvas_facts(client: Client) -> dict[str, Any]:
     return screen_canvas(client).evaluate(CANVAS_FACTS)
 
 
-def wait_for_drawn_window(client: FrameLocator, timeout: float = 60) -> dict[str, Any]:
+def wait_for_drawn_window(client: Client, timeout: float = 60) -> dict[str, Any]:
     """Wait until the screen canvas shows a drawn window (a white xterm on the desktop)."""
 
     def drawn() -> dict[str, Any] | None:
@@ -55,7 +59,7 @@ def wait_for_drawn_window(client: FrameLocator, timeout: float = 60) -> dict[str
     return wait_until(drawn, timeout, "an X window drawn on the Xpra client's canvas")
 
 
-def focus_terminal(client: FrameLocator, facts: dict[str, Any]) -> None:
+def focus_terminal(client: Client, facts: dict[str, Any]) -> None:
     """Click inside the xterm (the white region) so the window manager gives it the focus."""
     white = facts["white"]
     screen_canvas(client).click(
