@@ -157,6 +157,36 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def dev(session: nox.Session) -> None:
+    """The stack with the extension's source mounted into user containers; then `jlpm watch`.
+
+    A Python change shows after restarting your server (hub control panel: Stop, Start); a
+    TypeScript change after a browser reload; hub config changes after re-running this.
+    `-- --no-watch` starts the stack and returns.
+    """
+    session.install(*group("tests"))
+    with session.chdir("extension"):
+        jlpm(session, "install", "--immutable")
+        jlpm(session, "build")
+    stack = Stack.from_env()
+    stack = Stack(
+        stack.project, stack.port, {"MINISWAN_DEV_EXTENSION_DIR": str(ROOT / "extension")}
+    )
+    start_stack(session, stack, ARTIFACTS / "logs" / "build.log")
+    session.log(f"Dev stack at {stack.url}: extension/ is mounted into new user servers")
+    if "--no-watch" not in session.posargs:
+        with session.chdir("extension"):
+            jlpm(session, "watch")
+
+
+@nox.session(python=PYTHON, default=False)
+def dev_timing(session: nox.Session) -> None:
+    """Time the dev loop against a running `nox -s dev` stack (edits, then restores, files)."""
+    session.install(*group("e2e"), *group("tests"))
+    session.run("python", "tools/measure_dev_loop.py")
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (check and format) over all Python; eslint, prettier, stylelint on the frontend."""
     session.install(*group("lint"))

@@ -100,3 +100,23 @@ if cull_timeout > 0:
     ]
 
 c.JupyterHub.log_level = "DEBUG" if env("MINISWAN_DEBUG", "") == "1" else "INFO"
+
+# --- Developer loop (`nox -s dev`): the extension's source on the host replaces the copy
+# installed in the user image, read-only: Python from the source tree (a server restart picks
+# up a change), the JupyterLab frontend from its build folder (a browser reload does).
+dev_extension = env("MINISWAN_DEV_EXTENSION_DIR", "")
+if dev_extension:
+    dev_root = "/opt/miniswan-dev"
+    c.DockerSpawner.volumes.update(
+        {
+            dev_extension: {"bind": f"{dev_root}/extension", "mode": "ro"},
+            f"{dev_extension}/miniswan_desktop/labextension": {
+                "bind": f"{dev_root}/share/jupyter/labextensions/miniswan-desktop",
+                "mode": "ro",
+            },
+        }
+    )
+    c.DockerSpawner.environment = {
+        "PYTHONPATH": f"{dev_root}/extension",
+        "JUPYTER_PATH": f"{dev_root}/share/jupyter",
+    }
