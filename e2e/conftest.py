@@ -192,3 +192,22 @@ def login(stack: StackInfo) -> Callable[..., None]:
         expect(page).not_to_have_url(re.compile(r"/hub/login"))
 
     return do_login
+
+
+def stop_from_control_panel(
+    page: Page, stack: StackInfo, docker_client: docker.DockerClient, user: str
+) -> None:
+    """Stop the logged-in user's server with the hub's control panel button; wait until the
+    hub says so and the container is gone."""
+    page.goto(f"{stack.url}/hub/home")
+    page.locator("#stop").click()
+    expect(page.locator("#start")).to_be_visible(timeout=60_000)
+
+    def container_gone() -> bool:
+        try:
+            docker_client.containers.get(stack.container_name(user))
+        except docker.errors.NotFound:
+            return True
+        return False
+
+    wait_until(container_gone, 60, f"{user}'s container to be removed")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import docker
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel
 from ledger import Ledger
 from playwright.sync_api import Browser, Page, expect
 from xpra_client import wait_for_drawn_window
@@ -58,15 +58,4 @@ def test_desktop_only_session_from_the_spawn_page(
             context.close()
 
     # Stopping the server from the hub removes the container.
-    page.goto(f"{stack.url}/hub/home")
-    page.locator("#stop").click()
-    expect(page.locator("#start")).to_be_visible(timeout=60_000)
-
-    def container_gone() -> bool:
-        try:
-            docker_client.containers.get(stack.container_name(user))
-        except docker.errors.NotFound:
-            return True
-        return False
-
-    wait_until(container_gone, 60, "the desktop-only container to be removed")
+    stop_from_control_panel(page, stack, docker_client, user)

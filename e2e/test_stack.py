@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import docker
 import requests
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel, wait_until
 from playwright.sync_api import Page, expect
 
 
@@ -55,18 +55,7 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
     page.keyboard.press("Shift+Enter")
     expect(page.locator(".jp-OutputArea-output").first).to_have_text("2", timeout=60_000)
 
-    page.goto(f"{stack.url}/hub/home")
-    page.locator("#stop").click()
-    expect(page.locator("#start")).to_be_visible(timeout=60_000)
-
-    def container_gone() -> bool:
-        try:
-            docker_client.containers.get(stack.container_name(user))
-        except docker.errors.NotFound:
-            return True
-        return False
-
-    wait_until(container_gone, 60, "the user container to be removed")
+    stop_from_control_panel(page, stack, docker_client, user)
 
 
 def test_hub_restart_keeps_running_servers(
