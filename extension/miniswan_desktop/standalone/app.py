@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import signal
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,13 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
-from traitlets import Dict, Float, Int, List, TraitError, Unicode, default, validate
+from traitlets import Dict, Float, Int, Unicode, default, validate
 from traitlets.config import Application
 
 from .. import __version__
 from ..manager import DesktopManager
 from ..session import Desktop
-from ..xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
+from ..settings import DesktopSettings
 from .activity import ActivityReporter, last_activity
 from .desktop import SingleDesktop
 from .handlers import SERVICE_SETTING, PageHandler, RestartHandler, StatusHandler, VersionHandler
@@ -47,8 +46,9 @@ def _service_url() -> Any:
     return urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", ""))
 
 
-class DesktopServer(Application):
-    """One Xpra desktop behind JupyterHub's OAuth, in place of jupyterhub-singleuser."""
+class DesktopServer(DesktopSettings, Application):
+    """One Xpra desktop behind JupyterHub's OAuth, in place of jupyterhub-singleuser; the
+    desktop's settings are ``DesktopSettings``'s."""
 
     name = "miniswan-desktop-server"
     version = __version__
@@ -103,69 +103,6 @@ class DesktopServer(Application):
         return "/" + proposal["value"].strip("/") + "/" if proposal["value"].strip("/") else "/"
 
     # ---- the desktop ------------------------------------------------------------------
-
-    start_command = List(
-        Unicode(),
-        default_value=list(DEFAULT_START_COMMAND),
-        minlen=1,
-        help="""Command xpra starts in the desktop (--start-child), as an argv list. The
-        desktop ends when it exits: the default runs an xterm beside an openbox window
-        manager and lives as long as openbox.""",
-    ).tag(config=True)
-
-    geometry = Unicode("1280x800", help="Size WxH of the desktop (the Xvfb screen).").tag(
-        config=True
-    )
-
-    @validate("geometry")
-    def _validate_geometry(self, proposal: dict[str, Any]) -> str:
-        try:
-            w, h = parse_geometry(proposal["value"])
-        except GeometryError as e:
-            raise TraitError(str(e)) from None
-        return f"{w}x{h}"
-
-    xpra_executable = Unicode(
-        "xpra", help="The xpra program (name on PATH or absolute path); xpra 3.1 is expected."
-    ).tag(config=True)
-
-    xpra_extra_args = List(
-        Unicode(),
-        default_value=[],
-        help="Extra arguments appended to the `xpra start-desktop` command line, e.g. "
-        "['--encoding=jpeg']. Must not add TCP listeners: xpra has no auth here.",
-    ).tag(config=True)
-
-    start_timeout = Float(
-        30.0, help="Seconds the desktop may take to answer GET /Status before it is failed."
-    ).tag(config=True)
-
-    stop_timeout = Float(
-        5.0, help="Seconds to wait after SIGTERM before the desktop's processes get SIGKILL."
-    ).tag(config=True)
-
-    runtime_dir = Unicode(
-        help="""Directory for the desktop's private 0700 directory (unix socket, xpra config,
-        log). Default: $MINISWAN_DESKTOP_RUNTIME_DIR, else $XDG_RUNTIME_DIR/miniswan-desktop,
-        else <tmp>/miniswan-desktop-<uid>. Keep it short: unix socket paths are limited to
-        107 bytes.""",
-    ).tag(config=True)
-
-    @default("runtime_dir")
-    def _default_runtime_dir(self) -> str:
-        # The same rule as DesktopApp.runtime_dir in ../app.py.
-        if os.environ.get("MINISWAN_DESKTOP_RUNTIME_DIR"):
-            return os.environ["MINISWAN_DESKTOP_RUNTIME_DIR"]
-        xdg = os.environ.get("XDG_RUNTIME_DIR")
-        if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
-            return os.path.join(xdg, "miniswan-desktop")
-        return os.path.join(tempfile.gettempdir(), f"miniswan-desktop-{os.getuid()}")
-
-    log_dir = Unicode(
-        "",
-        help="Directory for xpra logs (desktop-<id>.log), kept after the desktop ends. "
-        "Empty: the log lives in the desktop's private directory and goes with it.",
-    ).tag(config=True)
 
     client_params = Dict(
         Unicode(),
@@ -265,19 +202,11 @@ class DesktopServer(Application):
             self.hub_auth.api_token, self.hub_auth.oauth_client_id  # noqa: B018
         except ValueError as e:
             raise SystemExit(f"{self.name}: {e} (is JUPYTERHUB_API_TOKEN/CLIENT_ID set?)") from e
-        ensure_private_dir(Path(self.runtime_dir))
         self.started = utcnow()
         self.manager = DesktopManager(
-            runtime_dir=Path(self.runtime_dir),
-            log_dir=Path(self.log_dir) if self.log_dir else None,
+            **self.manager_kwargs(),
             max_desktops=1,
-            geometry=self.geometry,
             max_geometry=self.geometry,
-            start_command=list(self.start_command),
-            executable=self.xpra_executable,
-            extra_args=list(self.xpra_extra_args),
-            start_timeout=self.start_timeout,
-            stop_timeout=self.stop_timeout,
             on_change=self._log_change,
         )
         self.desktop = SingleDesktop(self.manager)
@@ -367,18 +296,6 @@ class DesktopServer(Application):
     def _log_change(self, desktop: Desktop) -> None:
         log = self.log.warning if desktop.state == "failed" else self.log.info
         log("desktop %s is %s %s", desktop.id, desktop.state, desktop.reason)
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` 0700, or check that an existing one is ours and not writable by others.
-
-    The same check as ``miniswan_desktop.app.ensure_private_dir``, which cannot be imported
-    here without importing jupyter_server's ServerApp (seconds of start-up time).
-    """
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    st = path.stat()
-    if st.st_uid != os.getuid() or st.st_mode & 0o022:
-        raise SystemExit(f"{path} must be owned by uid {os.getuid()} and not writable by others")
 
 
 def main(argv: list[str] | None = None) -> None:

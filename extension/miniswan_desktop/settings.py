@@ -1,0 +1,115 @@
+"""Desktop settings shared by the Jupyter server extension (``DesktopApp``) and the
+desktop-only server (``DesktopServer``): one set of traitlets, one rule for the runtime
+directory. No jupyter_server import, so the standalone server starts fast.
+
+Both applications inherit these traits, so ``c.DesktopSettings.<name>`` configures both and
+``c.DesktopApp.<name>`` / ``c.DesktopServer.<name>`` one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from traitlets import Float, List, TraitError, Unicode, default, validate
+from traitlets.config import Configurable
+
+from .xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
+
+
+class DesktopSettings(Configurable):
+    """How each Xpra desktop is launched and supervised."""
+
+    start_command = List(
+        Unicode(),
+        default_value=list(DEFAULT_START_COMMAND),
+        minlen=1,
+        help="""Command xpra starts in each desktop (--start-child), as an argv list.
+        The desktop ends when this command exits, so it should be long-lived: the default
+        runs an xterm beside an openbox window manager and lives as long as openbox.""",
+    ).tag(config=True)
+
+    geometry = Unicode(
+        "1280x800",
+        help="Desktop size WxH (the Xvfb screen) when the client asks for none.",
+    ).tag(config=True)
+
+    xpra_executable = Unicode(
+        "xpra", help="The xpra program (name on PATH or absolute path); xpra 3.1 is expected."
+    ).tag(config=True)
+
+    xpra_extra_args = List(
+        Unicode(),
+        default_value=[],
+        help="Extra arguments appended to the `xpra start-desktop` command line, e.g. "
+        "['--encoding=jpeg']. Must not add TCP listeners: xpra has no auth here.",
+    ).tag(config=True)
+
+    start_timeout = Float(
+        30.0, help="Seconds a desktop may take to answer GET /Status before it is failed."
+    ).tag(config=True)
+
+    stop_timeout = Float(
+        5.0, help="Seconds to wait after SIGTERM before the desktop's processes get SIGKILL."
+    ).tag(config=True)
+
+    runtime_dir = Unicode(
+        help="""Directory for the private 0700 per-desktop directories (unix socket, xpra
+        config, log). Default: $MINISWAN_DESKTOP_RUNTIME_DIR, else
+        $XDG_RUNTIME_DIR/miniswan-desktop, else <tmp>/miniswan-desktop-<uid>. Keep it short:
+        unix socket paths are limited to 107 bytes.""",
+    ).tag(config=True)
+
+    log_dir = Unicode(
+        "",
+        help="Directory for xpra logs (desktop-<id>.log), kept after a desktop is deleted. "
+        "Empty: the log lives in the desktop's private directory and goes with it.",
+    ).tag(config=True)
+
+    @default("runtime_dir")
+    def _default_runtime_dir(self) -> str:
+        if os.environ.get("MINISWAN_DESKTOP_RUNTIME_DIR"):
+            return os.environ["MINISWAN_DESKTOP_RUNTIME_DIR"]
+        xdg = os.environ.get("XDG_RUNTIME_DIR")
+        if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
+            return os.path.join(xdg, "miniswan-desktop")
+        return os.path.join(tempfile.gettempdir(), f"miniswan-desktop-{os.getuid()}")
+
+    @validate("geometry")
+    def _validate_geometry(self, proposal: dict[str, Any]) -> str:
+        return normalised_geometry(proposal["value"])
+
+    def manager_kwargs(self) -> dict[str, Any]:
+        """The ``DesktopManager`` arguments these settings give (after creating the
+        runtime directory)."""
+        runtime_dir = Path(self.runtime_dir)
+        ensure_private_dir(runtime_dir)
+        return {
+            "runtime_dir": runtime_dir,
+            "log_dir": Path(self.log_dir) if self.log_dir else None,
+            "geometry": self.geometry,
+            "start_command": list(self.start_command),
+            "executable": self.xpra_executable,
+            "extra_args": list(self.xpra_extra_args),
+            "start_timeout": self.start_timeout,
+            "stop_timeout": self.stop_timeout,
+        }
+
+
+def normalised_geometry(value: str) -> str:
+    """``WxH`` as traitlets validation wants it: normalised, or a TraitError."""
+    try:
+        w, h = parse_geometry(value)
+    except GeometryError as e:
+        raise TraitError(str(e)) from None
+    return f"{w}x{h}"
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` 0700, or check that an existing one is ours and not group/world writable."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = path.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise RuntimeError(f"{path} must be owned by uid {os.getuid()} and not writable by others")
