@@ -118,17 +118,23 @@ def e2e(session: nox.Session) -> None:
     """Browser tests in a throw-away stack (Chromium + Playwright); logs land in artifacts/e2e.
 
     `-- --keep-stack` leaves the stack running afterwards; `-- --reuse-stack` runs against
-    that running stack (no build, no teardown). Other arguments go to pytest (`-- -k name`).
+    that running stack (no build, no teardown); `-- --dev-stack` runs against the running
+    `nox -s up`/`nox -s dev` stack instead. Other arguments go to pytest (`-- -k name`).
     """
     session.install(*group("e2e"))
-    reuse = "--reuse-stack" in session.posargs
+    flags = ("--reuse-stack", "--keep-stack", "--dev-stack")
+    dev_stack = "--dev-stack" in session.posargs
+    reuse = dev_stack or "--reuse-stack" in session.posargs
     keep = reuse or "--keep-stack" in session.posargs
-    pytest_args = [a for a in session.posargs if a not in ("--reuse-stack", "--keep-stack")]
+    pytest_args = [a for a in session.posargs if a not in flags]
     out = ARTIFACTS / "e2e"
-    stack = Stack(project=E2E_PROJECT, port=E2E_PORT, settings=E2E_SETTINGS)
+    if dev_stack:
+        stack = Stack.from_env()
+    else:
+        stack = Stack(project=E2E_PROJECT, port=E2E_PORT, settings=E2E_SETTINGS)
     if not reuse:
         start_stack(session, stack, out / "build.log")
-    env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project, **E2E_SETTINGS}
+    env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project, **stack.settings}
     try:
         session.run(
             "pytest",

@@ -18,6 +18,13 @@ def open_lab(page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callab
     expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
 
 
+def show_running_panel(page: Page) -> None:
+    """Open the Running sidebar (its tab toggles it: click only when it is closed)."""
+    if not page.locator(".jp-RunningSessions").is_visible():
+        page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
+    expect(page.locator(".jp-RunningSessions")).to_be_visible()
+
+
 def launch_desktop(page: Page, from_menu: bool = False) -> str:
     """Start a desktop from the launcher's Desktop card (or File > New > Desktop); return
     the id of the panel that opens."""
@@ -69,13 +76,31 @@ def test_launch_use_and_close_desktops_from_jupyterlab(
         "the file written from the desktop's terminal",
     )
 
+    # The panel's "Open in Tab": the same desktop in its own browser tab.
+    with page.context.expect_page() as opened:
+        page.get_by_text("Open in Tab").first.click()
+    wait_for_drawn_window(opened.value)
+    opened.value.close()
+
+    # Closing the panel leaves the desktop running; the Running panel reopens it.
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{first}"]')).to_have_count(0)
+    assert hub.request("GET", f"{api}/{first}", as_user=user).json()["state"] == "running"
+    show_running_panel(page)
+    page.locator(f'.miniswan-RunningDesktop [data-desktop-id="{first}"]').click()
+    reopened = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{first}"]')
+    expect(reopened).to_have_attribute("data-state", "running")
+    wait_for_drawn_window(
+        page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{first}"] iframe')
+    )
+
     second = launch_desktop(page, from_menu=True)
     assert second != first
     second_pid = hub.request("GET", f"{api}/{second}", as_user=user).json()["pid"]
     first_pid = hub.request("GET", f"{api}/{first}", as_user=user).json()["pid"]
 
     # Shut the first down from the Running panel, confirming the dialog.
-    page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
+    show_running_panel(page)
     item = page.locator(".miniswan-RunningDesktop").filter(
         has=page.locator(f'[data-desktop-id="{first}"]')
     )
@@ -107,7 +132,7 @@ def test_live_updates_and_a_dying_desktop_is_notified(
     docker_client: docker.DockerClient,
 ) -> None:
     open_lab(page, stack, hub, user, login)
-    page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
+    show_running_panel(page)
 
     # Started elsewhere (the REST API): it appears without a reload.
     api = f"/user/{user}/desktops/api/desktops"

@@ -42,21 +42,32 @@ import json
 from jupyter_server.serverapp import ServerApp
 app = ServerApp()
 app.initialize(argv=["--ServerApp.port=0", "--ServerApp.open_browser=False"])
-rules = app.web_app.wildcard_router.rules
-print(json.dumps([r.matcher.regex.pattern for r in rules]))
+
+def patterns(router):
+    # Extensions add their handlers as nested routers: walk them all.
+    for rule in router.rules:
+        if hasattr(rule.target, "rules"):
+            yield from patterns(rule.target)
+        elif hasattr(rule.matcher, "regex"):
+            yield rule.matcher.regex.pattern
+
+print("ROUTES " + json.dumps(sorted(set(patterns(app.web_app.default_router)))))
 """
 
 SERVER_PUBLIC = {
-    r"/static/": "JupyterLab's and Jupyter Server's static assets",
-    r"/lab/api/themes": "theme CSS, loaded by the login page too",
-    r"/api/?$": "the server's version: the hub polls it to see the server is up",
-    r"/login": "the login page (redirects to the hub)",
-    r"/logout": "logging out",
-    r"/oauth_callback": "the end of the hub's OAuth login",
-    r"/favicon": "icons",
-    r"/custom/custom.css": "user CSS slot",
-    r"/nbextensions/": "legacy static assets",
-    r"/api/kernelspecs/[^/]+/[^/]+": "kernel logos (static files)",
+    "/$": "redirects to the default URL, which itself needs a login",
+    "/.*/$": "removes a trailing slash (a redirect)",
+    "/(favicon": "icons",
+    "/(robots": "robots.txt",
+    "/api$": "the server's version: the hub polls it to see the server is up",
+    "/static/": "JupyterLab's and Jupyter Server's static assets",
+    "/custom/custom.css": "user CSS slot",
+    "/lab/api/themes/": "theme CSS, loaded before login",
+    "/lab/extensions/": "labextension bundles (static JavaScript)",
+    "/login$": "the login page (redirects to the hub)",
+    "/logout$": "logging out",
+    "/api/security/csp-report$": "browsers post CSP reports without credentials",
+    "/api/notebooks/": "legacy alias: redirects to /api/contents, which refuses",
 }
 
 
@@ -66,14 +77,28 @@ def sample_path(pattern: str, value: str) -> str:
     path = re.sub(r"\(\?:([^()]*)\)\??", r"\1", path)  # keep non-capturing groups' text
     for _ in range(3):  # innermost groups first, then the groups around them
         path = re.sub(r"\((?:\?P<\w+>)?[^()]*\)\??", value, path)
-    return path.replace("\\", "").replace("?", "") or "/"
+    path = path.replace("\\", "").replace("?", "")
+    return path if path.startswith("/") else "/" + path
+
+
+# Anonymous requests that fail with a server error instead of a refusal, without leaking
+# anything (checked by hand); listed so that any new one is noticed.
+KNOWN_ERRORS = {
+    ("POST", "/api/authorizations/token/([^/]+)"): "JupyterHub 5.5: deprecated route, 500",
+    # jupyterlab_server's LicensesHandler.finish() takes an extra argument, so sending the
+    # 403 raises and the request never gets an answer (no data either).
+    ("*", "/lab/api/licenses/(.*)$"): "jupyterlab_server: the 403 crashes, no answer",
+}
 
 
 def refused(response: requests.Response) -> bool:
     if response.status_code in (401, 403, 404, 405, 410):
         return True
     location = response.headers.get("Location", "")
-    return response.status_code in (301, 302, 303) and "login" in location
+    # Sent to log in: the hub's login page, or the hub's OAuth authorization (which logs in).
+    return response.status_code in (301, 302, 303) and (
+        "login" in location or "/hub/api/oauth2/authorize" in location
+    )
 
 
 def is_public(pattern: str, public: dict[str, str]) -> bool:
@@ -89,12 +114,18 @@ def check_anonymous(
             continue
         path = sample_path(pattern, user)
         for method in ("GET", "POST", "DELETE"):
+            known = (method, pattern) in KNOWN_ERRORS or ("*", pattern) in KNOWN_ERRORS
             with ledger.attack(f"anonymous {method} {url_prefix}{pattern}"):
-                r = requests.request(
-                    method, f"{url_prefix}{path}", allow_redirects=False, timeout=30
-                )
-                if not refused(r):
-                    leaks.append(f"{method} {path} ({pattern}) -> {r.status_code}")
+                try:
+                    r = requests.request(
+                        method, f"{url_prefix}{path}", allow_redirects=False, timeout=10
+                    )
+                    answer = str(r.status_code)
+                    ok = refused(r)
+                except requests.ReadTimeout:
+                    answer, ok = "no answer", False
+                if not ok and not known:
+                    leaks.append(f"{method} {path} ({pattern}) -> {answer}")
     return leaks
 
 
@@ -107,7 +138,7 @@ def test_every_hub_route_refuses_anonymous_requests(
     patterns = json.loads(result.output)
     assert len(patterns) > 30
     leaks = check_anonymous(f"{stack.url}/hub", patterns, HUB_PUBLIC, stack.admin_user, ledger)
-    assert leaks == []
+    assert not leaks, "\n".join(leaks)
 
 
 def test_every_single_user_route_refuses_anonymous_requests(
@@ -121,13 +152,13 @@ def test_every_single_user_route_refuses_anonymous_requests(
     container = docker_client.containers.get(stack.container_name(user))
     result = container.exec_run(["python3", "-c", LIST_SERVER_ROUTES], environment={})
     assert result.exit_code == 0, result.output.decode()[-2000:]
-    patterns = [
-        p.split(f"/user/{user}", 1)[-1] if f"/user/{user}" in p else p
-        for p in json.loads(result.output.decode().strip().splitlines()[-1])
-    ]
+    listing = next(
+        line for line in result.output.decode().splitlines() if line.startswith("ROUTES ")
+    )
+    patterns = json.loads(listing.removeprefix("ROUTES "))
     # The desktop extension's routes are among them: the check covers our own code.
     assert any("desktops" in p for p in patterns), patterns
     if not patterns:
         pytest.fail("no routes read from the single-user server")
     leaks = check_anonymous(f"{stack.url}/user/{user}", patterns, SERVER_PUBLIC, "nothing", ledger)
-    assert leaks == []
+    assert not leaks, "\n".join(leaks)
