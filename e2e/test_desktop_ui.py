@@ -7,41 +7,9 @@ from collections.abc import Callable
 
 import docker
 from conftest import HubAPI, StackInfo, wait_until
+from lab_ui import launch_desktop, open_lab, show_running_panel
 from playwright.sync_api import Page, expect
 from xpra_client import focus_terminal, wait_for_drawn_window
-
-
-def open_lab(page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable) -> None:
-    hub.start_server(user)
-    login(page, user)
-    page.goto(f"{stack.url}/user/{user}/lab")
-    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
-
-
-def show_running_panel(page: Page) -> None:
-    """Open the Running sidebar (its tab toggles it: click only when it is closed)."""
-    if not page.locator(".jp-RunningSessions").is_visible():
-        page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
-    expect(page.locator(".jp-RunningSessions")).to_be_visible()
-
-
-def launch_desktop(page: Page, from_menu: bool = False) -> str:
-    """Start a desktop from the launcher's Desktop card (or File > New > Desktop); return
-    the id of the panel that opens."""
-    panels_before = page.locator(".miniswan-DesktopPanel").count()
-    if from_menu:
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^New$")).hover()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Desktop$")).click()
-    else:
-        launcher = page.locator(".jp-Launcher:visible .jp-LauncherCard")
-        launcher.filter(has_text=re.compile(r"^\s*Desktop\s*$")).click()
-    expect(page.locator(".miniswan-DesktopPanel")).to_have_count(panels_before + 1)
-    panel = page.locator(".miniswan-DesktopPanel:visible")
-    expect(panel).to_have_attribute("data-state", "running", timeout=60_000)
-    desktop_id = panel.get_attribute("data-desktop-id")
-    assert desktop_id
-    return desktop_id
 
 
 def test_launch_use_and_close_desktops_from_jupyterlab(

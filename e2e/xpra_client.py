@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import wait_until
-from playwright.sync_api import FrameLocator, Locator, Page
+from playwright.sync_api import Error, FrameLocator, Locator, Page
 
 # Distinct colours in a sample of the canvas, and the bounding box of pure white pixels (an
 # xterm's background): enough to tell "a window is drawn" and where to click to focus it.
 CANVAS_FACTS = """
 canvas => {
   const { width, height } = canvas;
+  if (!width || !height) return { width, height, colours: 0, white: null };  // (re)connecting
   const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
   const colours = new Set();
   let minX = width, minY = height, maxX = -1, maxY = -1;
@@ -44,19 +45,22 @@ def screen_canvas(client: Client) -> Locator:
     return client.locator("div.window canvas").first
 
 
-def canvas_facts(client: Client) -> dict[str, Any]:
-    return screen_canvas(client).evaluate(CANVAS_FACTS)
+def drawn_window(client: Client) -> dict[str, Any] | None:
+    """The canvas facts if a window (a white xterm on the desktop) is drawn now, else None
+    (also while the client is not there or is reconnecting)."""
+    try:
+        facts = screen_canvas(client).evaluate(CANVAS_FACTS, timeout=2_000)
+    except Error:
+        return None
+    white = facts["white"]
+    return facts if facts["colours"] > 3 and white and white["w"] > 100 else None
 
 
 def wait_for_drawn_window(client: Client, timeout: float = 60) -> dict[str, Any]:
-    """Wait until the screen canvas shows a drawn window (a white xterm on the desktop)."""
-
-    def drawn() -> dict[str, Any] | None:
-        facts = canvas_facts(client)
-        white = facts["white"]
-        return facts if facts["colours"] > 3 and white and white["w"] > 100 else None
-
-    return wait_until(drawn, timeout, "an X window drawn on the Xpra client's canvas")
+    """Wait until the screen canvas shows a drawn window."""
+    return wait_until(
+        lambda: drawn_window(client), timeout, "an X window drawn on the Xpra client's canvas"
+    )
 
 
 def focus_terminal(client: Client, facts: dict[str, Any]) -> None:

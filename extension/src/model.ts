@@ -180,6 +180,10 @@ export class DesktopModel implements IDisposable {
    * Failures found this way are not announced (they may be old).
    */
   applyList(list: IDesktop[]): void {
+    if (!Array.isArray(list)) {
+      // Not a listing: forgetting every desktop on it would be wrong.
+      throw new Error(`expected a list of desktops, got ${typeof list}`);
+    }
     const seen = new Set<string>();
     this._batch(() => {
       for (const desktop of list) {

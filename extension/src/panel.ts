@@ -13,6 +13,9 @@ import { DesktopModel } from './model';
 import { CommandIDs, IDesktop } from './tokens';
 
 /** What the panel shows: a desktop state, or `unknown` before the first listing. */
+
+/** Pause between attempts to reload a client that lost its connection. */
+const RECONNECT_DELAY_MS = 3000;
 export type PanelState = IDesktop['state'] | 'unknown';
 
 /** The content: status text or the client iframe. */
@@ -99,6 +102,7 @@ export class DesktopView extends Widget {
           'clipboard-read; clipboard-write; fullscreen'
         );
         iframe.src = this._clientUrl(desktop);
+        iframe.addEventListener('load', () => this._onFrameLoad());
         this._host.append(iframe);
         this._iframe = iframe;
       }
@@ -113,6 +117,49 @@ export class DesktopView extends Widget {
       this._status.replaceChildren(...statusContent(state, name, desktop));
     }
     this._rendered.emit(state);
+  }
+
+  /**
+   * The Xpra client retries a dropped connection 5 times, 1 s apart, then gives up and
+   * navigates to its connect.html. A proxy restart or a network blip lasts longer than that:
+   * while the desktop still runs, reload the client until it connects again.
+   */
+  private _onFrameLoad(): void {
+    let path = '';
+    try {
+      path = this._iframe?.contentWindow?.location.pathname ?? '';
+    } catch {
+      return; // not our origin: nothing to look at
+    }
+    const gaveUp = path.endsWith('/connect.html');
+    this.node.dataset.connection = gaveUp ? 'reconnecting' : 'connected';
+    if (gaveUp) {
+      this._status.hidden = false;
+      this._status.textContent = 'Connection lost: reconnecting…';
+      this._scheduleReconnect();
+    } else if (this.state === 'running') {
+      this._status.hidden = true;
+    }
+  }
+
+  private _scheduleReconnect(): void {
+    window.setTimeout(async () => {
+      if (this.isDisposed || !this._iframe) {
+        return;
+      }
+      // A network error (server unreachable) leaves the model as it is: try again later.
+      const desktop = await this._model
+        .fetch(this.desktopId)
+        .catch(() => undefined);
+      if (!this._iframe) {
+        return; // gone or failed meanwhile: render() shows why
+      }
+      if (desktop?.state === 'running') {
+        this._iframe.src = this._clientUrl(desktop);
+      } else if (!this._model.isForgotten(this.desktopId)) {
+        this._scheduleReconnect();
+      }
+    }, RECONNECT_DELAY_MS);
   }
 
   private _model: DesktopModel;

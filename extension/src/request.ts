@@ -31,19 +31,23 @@ export async function requestAPI<T>(
     throw new ServerConnection.NetworkError(error as TypeError);
   }
   const text = await response.text();
-  let data: any = text;
+  let data: any = undefined;
   if (text.length > 0) {
     try {
       data = JSON.parse(text);
     } catch {
-      // not JSON (e.g. an HTML error page from a proxy): keep the text
+      // Not JSON: not our server's answer but someone else's page, e.g. the hub's while
+      // the proxy has lost this server's route. A network error, not a verdict on desktops.
+      throw new ServerConnection.NetworkError(
+        new TypeError(
+          `unexpected answer from ${url} (${response.status}, not JSON): is the server reachable?`
+        )
+      );
     }
   }
   if (!response.ok) {
     const message =
-      (data && typeof data === 'object' && data.message) ||
-      (typeof data === 'string' && data) ||
-      response.statusText;
+      (data && typeof data === 'object' && data.message) || response.statusText;
     throw new ServerConnection.ResponseError(response, message);
   }
   return data as T;

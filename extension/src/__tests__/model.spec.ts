@@ -292,4 +292,16 @@ describe('DesktopModel', () => {
     model.applyDesktop(desktop('a'), 'rest');
     expect(changed()).toBe(1);
   });
+
+  it('keeps its desktops when a refresh gets something that is not a list', async () => {
+    const { api, model } = setup();
+    api.server.set('a', desktop('a'));
+    await model.refresh();
+    // e.g. the hub's HTML page while the proxy has lost the server's route
+    api.list = async () =>
+      '<html>not a listing</html>' as unknown as IDesktop[];
+    await expect(model.refresh()).rejects.toThrow('expected a list');
+    expect(model.get('a')?.state).toBe('running');
+    expect(model.isForgotten('a')).toBe(false);
+  });
 });
