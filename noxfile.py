@@ -95,9 +95,10 @@ def logs(session: nox.Session) -> None:
     stack.compose("logs", "--tail", "200", *session.posargs)
 
 
-def jlpm(session: nox.Session, *args: str) -> None:
-    """Run the frontend's yarn (jlpm, from jupyter-builder) in extension/."""
-    session.run("jlpm", *args, external=False)
+def jlpm(session: nox.Session, *args: str, quiet: bool = False) -> None:
+    """Run the frontend's yarn (jlpm, from jupyter-builder) in extension/. `quiet` keeps
+    the output (e.g. an install's hundreds of lines) out of the console unless it fails."""
+    session.run("jlpm", *args, external=False, silent=quiet)
 
 
 @nox.session(python=PYTHON)
@@ -109,7 +110,7 @@ def tests(session: nox.Session) -> None:
     session.install(*group("tests"))
     session.run("pytest", "extension/tests", "tests", *session.posargs)
     with session.chdir("extension"):
-        jlpm(session, "install", "--immutable")
+        jlpm(session, "install", "--immutable", quiet=True)
         jlpm(session, "test")
 
 
@@ -172,7 +173,7 @@ def dev(session: nox.Session) -> None:
     """
     session.install(*group("tests"))
     with session.chdir("extension"):
-        jlpm(session, "install", "--immutable")
+        jlpm(session, "install", "--immutable", quiet=True)
         jlpm(session, "build")
     stack = Stack.from_env()
     stack = Stack(
@@ -199,7 +200,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     with session.chdir("extension"):
-        jlpm(session, "install", "--immutable")
+        jlpm(session, "install", "--immutable", quiet=True)
         jlpm(session, "lint:check")
 
 
