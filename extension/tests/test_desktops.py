@@ -6,55 +6,22 @@ import asyncio
 import json
 import os
 import signal
-import struct
 import time
 from typing import Any
 
-from conftest import (
+from conftest import requires_xpra
+from procfs import (
     alive,
     children,
     cmdline,
     comm,
-    requires_xpra,
     session_pids,
     socket_inodes,
     tcp_listen_inodes,
 )
+from xpra_wire import CLIENT_HELLO
 
 pytestmark = requires_xpra
-
-
-def bencode(obj: Any) -> bytes:
-    if isinstance(obj, int):
-        return b"i%de" % obj
-    if isinstance(obj, str):
-        obj = obj.encode()
-    if isinstance(obj, bytes):
-        return b"%d:%s" % (len(obj), obj)
-    if isinstance(obj, list):
-        return b"l" + b"".join(bencode(x) for x in obj) + b"e"
-    return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(obj.items())) + b"e"
-
-
-def xpra_packet(payload: bytes) -> bytes:
-    """Xpra's 8 byte header: 'P', flags (0 = bencode), compression, chunk, size (BE)."""
-    return b"P\x00\x00\x00" + struct.pack(">I", len(payload)) + payload
-
-
-CLIENT_HELLO = xpra_packet(
-    bencode(
-        [
-            "hello",
-            {
-                "version": "3.1.3",
-                "encodings": ["rgb", "png", "jpeg"],
-                "bencode": 1,
-                "rencode": 0,
-                "compressors": ["none"],
-            },
-        ]
-    )
-)
 
 
 def xvfb_of(xpra_pid: int) -> int:

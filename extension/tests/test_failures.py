@@ -11,7 +11,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import XPRA, alive, session_pids
+from conftest import XPRA
+from procfs import alive, session_pids
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import asyncio
 import json
 
 import pytest
-from conftest import requires_xpra, session_pids
+from conftest import requires_xpra
+from procfs import session_pids
 from test_desktops import wait_gone
 
 pytestmark = requires_xpra

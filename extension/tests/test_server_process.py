@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import alive, children, comm, poll, requires_xpra, session_pids
+from conftest import requires_xpra
+from procfs import alive, children, comm, poll, session_pids
 
 pytestmark = requires_xpra
 TOKEN = "test-token-miniswan"

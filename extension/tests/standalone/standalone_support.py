@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from procfs import poll
 
 pytest.importorskip(
     "jupyterhub",
@@ -63,47 +63,6 @@ requires_xpra = pytest.mark.skipif(shutil.which("xpra") is None, reason="xpra is
 requires_script = pytest.mark.skipif(
     SCRIPT is None, reason="miniswan-desktop-server is not installed (pip install -e extension)"
 )
-
-
-def poll(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Return condition()'s first truthy value, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {condition}")
-        time.sleep(interval)
-
-
-# ---- /proc, read directly (independent of the package's process module) ----------------
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rfind(")") + 2 :].split()
-
-
-def alive(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z"
-
-
-def comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def session_pids(sid: int) -> list[int]:
-    """Live processes of session ``sid`` (xpra starts in its own session: Xvfb, openbox...)."""
-    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    return [p for p in pids if (f := _stat(p)) and f[0] != "Z" and int(f[3]) == sid]
 
 
 # ---- the fake Hub -----------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import struct
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -20,19 +19,17 @@ pytest.importorskip(
 pytest.register_assert_rewrite("standalone_support")  # also a plugin, see below
 
 import requests  # noqa: E402  (a dependency of jupyterhub)
+from procfs import alive, comm, poll, session_pids  # noqa: E402
 from standalone_support import (  # noqa: E402
     CLIENT_ID,
     OWNER,
     PREFIX,
     FakeHub,
     Server,
-    alive,
-    comm,
-    poll,
     requires_script,
     requires_xpra,
-    session_pids,
 )
+from xpra_wire import CLIENT_HELLO  # noqa: E402
 
 # The fixtures (hub, start_server, server) live there; see its docstring for why.
 pytest_plugins = ["standalone_support"]
@@ -42,30 +39,10 @@ ALICE = "alice-token"
 BOB = "bob-token"
 
 
-def bencode(obj: Any) -> bytes:
-    if isinstance(obj, int):
-        return b"i%de" % obj
-    if isinstance(obj, str):
-        obj = obj.encode()
-    if isinstance(obj, bytes):
-        return b"%d:%s" % (len(obj), obj)
-    if isinstance(obj, list):
-        return b"l" + b"".join(bencode(x) for x in obj) + b"e"
-    return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(obj.items())) + b"e"
-
-
-def xpra_hello() -> bytes:
-    """A minimal Xpra 3.1 client hello: 8 byte header ('P', flags 0 = bencode, size BE)."""
-    caps = {"version": "3.1.3", "encodings": ["rgb", "png"], "bencode": 1, "rencode": 0,
-            "compressors": ["none"]}  # fmt: skip
-    payload = bencode(["hello", caps])
-    return b"P\x00\x00\x00" + struct.pack(">I", len(payload)) + payload
-
-
 def xpra_handshake(ws: websocket.WebSocket) -> None:
     """Send a hello through the proxy and check that Xpra answers with its own hello."""
     assert ws.subprotocol == "binary"
-    ws.send_binary(xpra_hello())
+    ws.send_binary(CLIENT_HELLO)
     ws.settimeout(15)
     first = ws.recv()
     assert isinstance(first, bytes) and first[:1] == b"P", first[:32]
@@ -183,7 +160,8 @@ def test_oauth_login_then_cookie_for_page_api_and_websocket(
     assert r.status_code == 200, r.text
     poll(
         lambda: browser.get(server.url + "api/status", headers={**fetch, "X-XSRFToken": xsrf})
-        .json()["state"] == "running"
+        .json()["state"] == "running",
+        timeout=20,
     )  # fmt: skip
     # The HTML5 client's Web Worker script and icon font are fetched same-origin in
     # modes that the Hub's XSRF rule covers, and without a token: they get through.
@@ -221,7 +199,7 @@ def test_activity_is_reported_and_counts_proxied_traffic(
     server = start_server("--DesktopServer.activity_interval=0.5")
     server.wait_state(ALICE, {"running"})
     # The first report comes at start (the start time), with the server token.
-    name, first = poll(lambda: hub.activity and hub.activity[0])
+    name, first = poll(lambda: hub.activity and hub.activity[0], timeout=20)
     assert name == OWNER
     assert set(first) == {"servers", "last_activity"}
     assert first["servers"] == {"": {"last_activity": first["last_activity"]}}
@@ -230,7 +208,8 @@ def test_activity_is_reported_and_counts_proxied_traffic(
         server.status(ALICE)
     assert server.get("desktop/index.html", ALICE).status_code == 200
     later = poll(
-        lambda: [b for _, b in hub.activity if b["last_activity"] > first["last_activity"]]
+        lambda: [b for _, b in hub.activity if b["last_activity"] > first["last_activity"]],
+        timeout=20,
     )
     assert later[0]["last_activity"] > first["last_activity"]
 
@@ -245,7 +224,7 @@ def test_killed_desktop_is_reported_and_restarted(server: Server, users: None) -
     failed = server.wait_state(ALICE, {"failed"})
     assert "SIGKILL" in failed["reason"]
     assert failed["exit_status"] == -signal.SIGKILL
-    poll(lambda: not any(alive(p) for p in xvfb))
+    poll(lambda: not any(alive(p) for p in xvfb), timeout=20)
     r = server.get("desktop/index.html", ALICE)
     assert r.status_code == 503 and "failed" in r.json()["message"]
 
