@@ -2,7 +2,8 @@
 with `--reuse-stack`); these fixtures only talk to it, as a user would.
 
 - `browser_type_launch_args`: Debian's Chromium (never a downloaded browser).
-- `stack`: where the stack is and what it is called (MINISWAN_URL, MINISWAN_STACK).
+- `stack`: where the stack is and what it is called (MINISWAN_URL, MINISWAN_STACK); it
+  restarts services too.
 - `docker_client`: the Docker engine the stack runs on, to look at containers.
 - `hub`: a small client for the hub's REST API, logging in with the stack's passwords.
 - `user`: a fresh user name for one test; its server is stopped afterwards.
@@ -67,6 +68,18 @@ class StackInfo:
     admin_user: str
     admin_password: str
 
+    def healthy(self) -> bool:
+        """The hub answers its health check through the proxy."""
+        return requests.get(f"{self.url}/hub/health", timeout=5).ok
+
+    def restart_service(
+        self, docker_client: docker.DockerClient, service: str, timeout: float = 120
+    ) -> None:
+        """Restart one of the stack's services (hub, proxy) and wait up to `timeout` s until
+        the hub answers through the proxy again."""
+        docker_client.containers.get(f"{self.project}-{service}-1").restart(timeout=20)
+        wait_until(self.healthy, timeout, f"the hub to answer after the {service} restart")
+
     def container_name(self, username: str) -> str:
         """The container DockerSpawner names for `username` (letters and digits only)."""
         return f"{self.project}-user-{username}"
@@ -81,7 +94,7 @@ def stack() -> StackInfo:
         admin_user=env_default("MINISWAN_ADMIN_USER"),
         admin_password=env_default("MINISWAN_ADMIN_PASSWORD"),
     )
-    wait_until(lambda: requests.get(f"{info.url}/hub/health", timeout=5).ok, 120, "hub health")
+    wait_until(info.healthy, 120, "hub health")
     return info
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import docker
 import pytest
-import requests
 from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
 from ledger import Ledger
 from playwright.sync_api import Page, expect
@@ -72,8 +71,7 @@ def test_hub_restart_keeps_both_desktops(
     before = [desktops.wait_state(i, "running") for i in ids]
 
     with ledger.fault("hub restart with two running desktops"):
-        docker_client.containers.get(f"{stack.project}-hub-1").restart(timeout=20)
-        wait_until(lambda: requests.get(f"{stack.url}/hub/health", timeout=5).ok, 120, "hub")
+        stack.restart_service(docker_client, "hub")
         after = [desktops.get(i) for i in ids]
         assert [d["state"] for d in after] == ["running", "running"]
         assert [d["pid"] for d in after] == [d["pid"] for d in before]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import docker
-import requests
 from conftest import HubAPI, StackInfo, wait_until
 
 
@@ -14,8 +13,7 @@ def test_proxy_restart_restores_the_users_route(
     before = docker_client.containers.get(stack.container_name(user)).id
     assert hub.request("GET", f"/user/{user}/api/status", as_user=user).status_code == 200
 
-    docker_client.containers.get(f"{stack.project}-proxy-1").restart(timeout=10)
-    wait_until(lambda: requests.get(f"{stack.url}/hub/health", timeout=5).ok, 60, "proxy up")
+    stack.restart_service(docker_client, "proxy", timeout=60)
 
     # Until the hub re-adds the route, the request lands on the hub instead of the server.
     def server_reachable() -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import docker
 import requests
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel, wait_until
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel
 from playwright.sync_api import Page, expect
 
 
@@ -69,8 +69,7 @@ def test_hub_restart_keeps_running_servers(
     server = hub.start_server(user)
     before = docker_client.containers.get(stack.container_name(user))
 
-    docker_client.containers.get(f"{stack.project}-hub-1").restart(timeout=20)
-    wait_until(lambda: requests.get(f"{stack.url}/hub/health", timeout=5).ok, 120, "hub health")
+    stack.restart_service(docker_client, "hub")
 
     after_server = hub.server(user)
     assert after_server is not None and after_server["ready"]
