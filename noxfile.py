@@ -7,6 +7,7 @@ The two a newcomer needs:
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,9 @@ ROOT = Path(__file__).parent
 ARTIFACTS = ROOT / "artifacts"
 PYTHON = "3.11"
 # The e2e suite runs in its own compose project and port, so it never touches the demo stack.
-E2E_PROJECT = "miniswan-e2e"
-E2E_PORT = 8010
+# MINISWAN_E2E_PROJECT / MINISWAN_E2E_PORT move it, e.g. to run two checkouts side by side.
+E2E_PROJECT = os.environ.get("MINISWAN_E2E_PROJECT", "miniswan-e2e")
+E2E_PORT = int(os.environ.get("MINISWAN_E2E_PORT", "8010"))
 # Short enough for the idle-culling test to see a cull, long enough for every other test.
 E2E_SETTINGS = {"MINISWAN_CULL_IDLE_TIMEOUT": "90", "MINISWAN_CULL_EVERY": "15"}
 PYPROJECT = nox.project.load_toml("pyproject.toml")
