@@ -46,14 +46,23 @@ def intruder(hub: HubAPI) -> Iterator[str]:
     hub.stop_server(name)
 
 
+def ws_status(url: str, header: list[str]) -> int:
+    """The HTTP status of a websocket handshake: 101 if it was accepted."""
+    # websocket-client sends an Origin of its own unless told not to: one Origin header only.
+    own_origin = any(h.lower().startswith("origin:") for h in header)
+    try:
+        ws = websocket.create_connection(
+            url, header=header, subprotocols=["binary"], timeout=15, suppress_origin=own_origin
+        )
+    except websocket.WebSocketBadStatusException as error:
+        return int(error.status_code)
+    ws.close()
+    return 101
+
+
 def ws_refused(url: str, header: list[str]) -> bool:
     """True if the websocket handshake is refused (any non-101 answer)."""
-    try:
-        ws = websocket.create_connection(url, header=header, subprotocols=["binary"], timeout=15)
-    except websocket.WebSocketBadStatusException:
-        return True
-    ws.close()
-    return False
+    return ws_status(url, header) != 101
 
 
 def refused(response: requests.Response, stack: StackInfo) -> bool:
@@ -228,3 +237,59 @@ def test_bad_spawn_options_are_refused_with_a_message(
         assert r.status_code == 400, r.text
         assert "image" in r.json()["message"]
         wait_until(lambda: hub.server(user) is None, 30, "no server left behind")
+
+
+def tcp_connects(container: Any, host: str, port: int) -> bool:
+    """True if a TCP connection from inside `container` to host:port succeeds."""
+    probe = (
+        "import socket, sys\n"
+        "try:\n"
+        f"    socket.create_connection(({host!r}, {port}), timeout=3).close()\n"
+        "except OSError:\n"
+        "    sys.exit(1)\n"
+    )
+    return container.exec_run(["python3", "-c", probe]).exit_code == 0
+
+
+def test_user_containers_cannot_reach_each_other(
+    stack: StackInfo,
+    victim: dict[str, Any],
+    intruder: str,
+    ledger: Ledger,
+    docker_client: docker.DockerClient,
+) -> None:
+    target = docker_client.containers.get(stack.container_name(victim["name"]))
+    source = docker_client.containers.get(stack.container_name(intruder))
+    # Something the victim runs on their own, besides their Jupyter server on 8888.
+    target.exec_run(["python3", "-m", "http.server", "9999"], detach=True)
+    wait_until(lambda: tcp_connects(target, "127.0.0.1", 9999), 20, "the victim's own listener")
+    # The intruder's network works (it reaches the hub): a refusal below is isolation.
+    assert tcp_connects(source, "hub", 8081)
+    addresses = [n["IPAddress"] for n in target.attrs["NetworkSettings"]["Networks"].values()]
+    assert addresses
+    for host in [target.name, *addresses]:
+        for port in (8888, 9999):
+            by = "name" if host == target.name else "IP"
+            with ledger.attack(f"B's container -> A's container by {by} on TCP {port}"):
+                assert not tcp_connects(source, host, port), f"{host}:{port} reachable"
+
+
+def test_foreign_origin_websocket_to_a_desktop_is_refused(
+    page: Page,
+    stack: StackInfo,
+    victim: dict[str, Any],
+    ledger: Ledger,
+    login: Callable[..., None],
+) -> None:
+    # The victim's own browser session, as a cross-site page would ride on it.
+    login(page, victim["name"])
+    desktop_url = f"{stack.url}{victim['desktop']['url']}"
+    # Opening the desktop's page gets the user's server cookie (the hub's OAuth dance).
+    response = page.goto(desktop_url)
+    assert response is not None and response.ok, page.url
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies(desktop_url))
+    url = desktop_url.replace("http", "ws", 1)
+    # Same origin: the handshake succeeds, so the refusal below is about the Origin alone.
+    assert ws_status(url, [f"Cookie: {cookies}", f"Origin: {stack.url}"]) == 101, cookies
+    with ledger.attack("foreign Origin websocket -> A's desktop (A's cookies)"):
+        assert ws_status(url, [f"Cookie: {cookies}", "Origin: http://evil.example"]) in (400, 403)

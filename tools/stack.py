@@ -149,6 +149,23 @@ class Stack:
         )
         return [name for name in result.stdout.split() if name]
 
+    def user_networks(self) -> list[str]:
+        """The users' private networks (created by the spawner, see miniswan_hub/networks.py)."""
+        result = subprocess.run(
+            [
+                "docker",
+                "network",
+                "ls",
+                "--quiet",
+                "--filter",
+                f"label={USER_SERVER_LABEL}={self.project}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return [name for name in result.stdout.split() if name]
+
     def down(self, volumes: bool = False) -> None:
         """Stop everything, user containers included; data volumes stay unless asked."""
         names = self.user_containers()
@@ -160,6 +177,10 @@ class Stack:
         result = self.compose(*args, capture_output=True)
         if result.returncode != 0:
             raise StackError(f"`docker compose down` failed:\n{result.stderr.strip()}")
+        if networks := self.user_networks():
+            subprocess.run(
+                ["docker", "network", "rm", *networks], capture_output=True, check=False
+            )
         if volumes and (homes := self.user_volumes()):
             subprocess.run(["docker", "volume", "rm", *homes], capture_output=True, check=False)
 

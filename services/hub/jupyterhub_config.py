@@ -60,6 +60,11 @@ c.DockerSpawner.pull_policy = "ifnotpresent"
 stack = env("MINISWAN_STACK", "miniswan")
 c.DockerSpawner.network_name = stack
 c.DockerSpawner.use_internal_hostname = True
+# ...except that each user server runs on a network of its own, joined by these services of the
+# stack, so user containers cannot reach each other (miniswan_hub/networks.py).
+c.UserNetworks.stack = stack
+c.UserNetworks.services = ["proxy", "hub"]
+c.UserNetworks.pool = env("MINISWAN_USER_NETWORK_POOL", "10.213.0.0/16")
 c.DockerSpawner.name_template = stack + "-user-{username}"
 # Stopped servers leave no container behind; user data lives on volumes, not in containers.
 c.DockerSpawner.remove = True

@@ -10,6 +10,7 @@ from tornado import web
 from traitlets import List, Unicode, default
 
 from . import form, options
+from .networks import NetworkError, UserNetworks
 
 
 class MiniSwanSpawner(DockerSpawner):
@@ -32,6 +33,15 @@ class MiniSwanSpawner(DockerSpawner):
         "/lab",
         help="URL (below the server's prefix) a JupyterLab session opens at.",
     ).tag(config=True)
+
+    _networks: UserNetworks | None = None
+
+    @property
+    def networks(self) -> UserNetworks:
+        """This server's private network (see networks.py), configured as c.UserNetworks."""
+        if self._networks is None:
+            self._networks = UserNetworks(self.docker, parent=self)
+        return self._networks
 
     @default("options_form")
     def _options_form_default(self) -> str:
@@ -58,10 +68,34 @@ class MiniSwanSpawner(DockerSpawner):
             self.default_url = self.jupyterlab_url
         self.log.info("Starting %s session for %s", chosen.session, self.user.name)
         try:
+            if self.networks.enabled:
+                self.network_name = self.networks.name_for(self.escaped_name)
+                await self.networks.ensure(self.network_name)
             return await super().start()
+        except NetworkError as error:
+            raise web.HTTPError(500, str(error)) from error
         except docker.errors.APIError as error:
             # Relayed to the user as is (spawn page and API): say what failed, not "500".
             raise web.HTTPError(500, await self._explain(error)) from error
+
+    async def poll(self) -> Any:
+        status = await super().poll()
+        if status is None and self.networks.enabled:
+            # A recreated proxy or hub container has lost its place on this user's network:
+            # rejoin it, so routes keep working (runs every poll_interval).
+            try:
+                await self.networks.ensure(self.networks.name_for(self.escaped_name))
+            except (NetworkError, docker.errors.APIError) as error:
+                self.log.warning("Could not check the network of %s: %s", self.user.name, error)
+        return status
+
+    async def stop(self, now: bool = False) -> None:
+        await super().stop(now=now)
+        if self.networks.enabled:
+            try:
+                await self.networks.remove(self.networks.name_for(self.escaped_name))
+            except docker.errors.APIError as error:
+                self.log.warning("Could not remove the network of %s: %s", self.user.name, error)
 
     async def _explain(self, error: docker.errors.APIError) -> str:
         detail = error.explanation or str(error)

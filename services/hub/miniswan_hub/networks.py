@@ -1,0 +1,186 @@
+"""One Docker network per user server, so user containers cannot reach each other.
+
+On the stack's shared network every user container could open TCP connections to every
+other one (their Jupyter servers, anything a user starts). Instead each user's container runs
+alone on its own small bridge network, which the stack's shared services (the proxy, the hub,
+and the storage stubs) join under their service names. The user still reaches the hub (`hub`),
+the proxy still reaches the user, and nothing else is on the wire.
+
+Each network gets an explicit small subnet from `UserNetworks.pool`: Docker's default address
+pools hold only about 30 networks, which a few dozen users would exhaust.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import docker.errors
+from docker.types import IPAMConfig, IPAMPool
+from traitlets import Bool, Int, List, Unicode, validate
+from traitlets.config import LoggingConfigurable
+
+# The spawner's docker(): runs a docker.APIClient method in a thread.
+DockerCall = Callable[..., Awaitable[Any]]
+
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
+COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
+
+
+class NetworkError(RuntimeError):
+    """A user network could not be set up; the message is meant for the person spawning."""
+
+
+def free_subnet(
+    pool: ipaddress.IPv4Network, prefix: int, used: Iterable[ipaddress.IPv4Network]
+) -> Iterable[ipaddress.IPv4Network]:
+    """The subnets of `pool` of size /`prefix` that overlap none of `used`, in order."""
+    taken = [net for net in used if net.overlaps(pool)]
+    for candidate in pool.subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(net) for net in taken):
+            yield candidate
+
+
+class UserNetworks(LoggingConfigurable):
+    """Creates, joins and removes the per-user networks of one stack."""
+
+    stack = Unicode(
+        "miniswan",
+        help="The compose project: names the networks and finds the shared services.",
+    ).tag(config=True)
+
+    enabled = Bool(
+        True,
+        help="""Give each user server its own Docker network (joined by the stack's shared
+        services). False puts every user container on the stack's shared network, where
+        user containers can reach each other.""",
+    ).tag(config=True)
+
+    name_template = Unicode(
+        "{stack}-net-{username}",
+        help="Name of a user's network; {stack} is the compose project, {username} the "
+        "escaped user name (as in the container name).",
+    ).tag(config=True)
+
+    services = List(
+        Unicode(),
+        default_value=["proxy", "hub"],
+        help="""Compose services of the stack that join every user network, under their
+        service name as DNS alias: the proxy (to route to the user), the hub (the user server
+        calls it), and any storage service users must reach.""",
+    ).tag(config=True)
+
+    pool = Unicode(
+        "10.213.0.0/16",
+        help="""Address range the user networks' subnets are taken from. Pick one that
+        clashes with nothing on your machine's networks (VPNs) or Docker's default pools.""",
+    ).tag(config=True)
+
+    prefix = Int(
+        28,
+        help="Size of each user network (/28: 14 addresses, for the user and the services).",
+    ).tag(config=True)
+
+    @validate("pool")
+    def _valid_pool(self, proposal: dict[str, Any]) -> str:
+        ipaddress.IPv4Network(proposal["value"])  # raises a clear ValueError if malformed
+        return str(proposal["value"])
+
+    def __init__(self, docker: DockerCall, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._docker = docker
+
+    def name_for(self, username: str) -> str:
+        return self.name_template.format(stack=self.stack, username=username)
+
+    async def ensure(self, name: str) -> None:
+        """Make sure network `name` exists and every shared service is on it."""
+        network = await self._find(name)
+        if network is None:
+            network = await self._create(name)
+        attached = {c["Name"] for c in (network.get("Containers") or {}).values()}
+        for service, container in (await self._service_containers()).items():
+            if container["Names"][0].lstrip("/") in attached:
+                continue
+            self.log.info("Connecting %s to network %s", service, name)
+            try:
+                await self._docker(
+                    "connect_container_to_network", container["Id"], name, aliases=[service]
+                )
+            except docker.errors.APIError as error:
+                # Two spawns racing to connect the same service: already there is fine.
+                if "already exists" not in str(error):
+                    raise
+
+    async def remove(self, name: str) -> None:
+        """Disconnect the shared services and delete the network; a missing one is fine."""
+        network = await self._find(name)
+        if network is None:
+            return
+        for container_id in list(network.get("Containers") or {}):
+            try:
+                await self._docker(
+                    "disconnect_container_from_network", container_id, name, force=True
+                )
+            except docker.errors.NotFound:
+                pass
+        try:
+            await self._docker("remove_network", network["Id"])
+        except docker.errors.NotFound:
+            pass
+        self.log.info("Removed network %s", name)
+
+    async def _find(self, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._docker("inspect_network", name)
+        except docker.errors.NotFound:
+            return None
+
+    async def _service_containers(self) -> dict[str, dict[str, Any]]:
+        found = await self._docker(
+            "containers", filters={"label": f"{COMPOSE_PROJECT_LABEL}={self.stack}"}
+        )
+        by_service = {c["Labels"].get(COMPOSE_SERVICE_LABEL): c for c in found}
+        return {s: by_service[s] for s in self.services if s in by_service}
+
+    async def _used_subnets(self) -> list[ipaddress.IPv4Network]:
+        used = []
+        for net in await self._docker("networks"):
+            for config in (net.get("IPAM") or {}).get("Config") or []:
+                try:
+                    used.append(ipaddress.IPv4Network(config.get("Subnet", ""), strict=False))
+                except ValueError:
+                    continue  # IPv6 or no subnet
+        return used
+
+    async def _create(self, name: str) -> dict[str, Any]:
+        pool = ipaddress.IPv4Network(self.pool)
+        candidates = free_subnet(pool, self.prefix, await self._used_subnets())
+        # Another stack on this engine may take a subnet between our listing and our create:
+        # try a few of the next free ones before giving up.
+        for subnet in itertools.islice(candidates, 5):
+            try:
+                await self._docker(
+                    "create_network",
+                    name,
+                    driver="bridge",
+                    ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet))]),
+                    labels={"org.miniswan.stack": self.stack},
+                    check_duplicate=True,
+                )
+                self.log.info("Created network %s (%s)", name, subnet)
+            except docker.errors.APIError as error:
+                if "overlap" in str(error):
+                    continue
+                if "already exists" not in str(error):
+                    raise
+                # else: created by a concurrent spawn of the same user
+            network = await self._find(name)
+            if network is not None:
+                return network
+        raise NetworkError(
+            f"No free /{self.prefix} subnet left in {self.pool} for the network of this "
+            "server. An operator must widen UserNetworks.pool."
+        )
