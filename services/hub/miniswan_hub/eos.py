@@ -226,8 +226,9 @@ class EosHomes(LoggingConfigurable):
                 draft = Path(work) / "keytab"
                 shutil.copyfile(server_keytab, draft)
                 draft.chmod(0o600)
+                command = ["xrdsssadmin", "-u", username, "-g", "users", "-k", username]
                 made = subprocess.run(
-                    ["xrdsssadmin", "-u", username, "-g", "users", "-k", username, "add", str(draft)],
+                    [*command, "add", str(draft)],
                     capture_output=True,
                     text=True,
                     check=False,
@@ -236,7 +237,8 @@ class EosHomes(LoggingConfigurable):
                 union = draft.read_text()
             lines = keytab_lines_for(union, username)
             if made.returncode != 0 or len(lines) != 1:
-                raise EosError(f"no XRootD key could be made for {username}: {made.stderr.strip()}")
+                detail = made.stderr.strip()
+                raise EosError(f"no XRootD key could be made for {username}: {detail}")
             self.log.info("New EOS key for %s", username)
         # The user's own keytab: only their key, readable by uid 1000 alone.
         user_dir.mkdir(parents=True, exist_ok=True)
@@ -249,7 +251,7 @@ class EosHomes(LoggingConfigurable):
         if (updated := with_rule(text, username)) != text:
             _write_atomically(authdb, updated, 0o644)
         if union != current:
-            _write_atomically(server_keytab, union if union.endswith("\n") else union + "\n", 0o600)
+            _write_atomically(server_keytab, union.rstrip("\n") + "\n", 0o600)
 
     async def _wait_user_access(self, username: str, path: str) -> None:
         """Wait until XRootD lets the user into their home with their own key (a new key is
