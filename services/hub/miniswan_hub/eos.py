@@ -147,14 +147,16 @@ class EosHomes(LoggingConfigurable):
             async with _AUTH_LOCK:
                 await asyncio.to_thread(self._ensure_user_key, username)
             await self._wait_user_access(username, path)
+            # nocopy: Docker would otherwise give an empty volume the owner and mode of the
+            # mount point it makes in the container (root, 0755): a new home would be root's.
             volumes = {
                 await self._bind_volume(docker, "eoshome", username, self.data_volume, path[4:]): {
                     "bind": path,
-                    "mode": "rw",
+                    "mode": "rw,nocopy",
                 },
                 await self._bind_volume(
                     docker, "eoskey", username, self.auth_volume, f"/users/{username}"
-                ): {"bind": KEY_DIR_IN_CONTAINER, "mode": "ro"},
+                ): {"bind": KEY_DIR_IN_CONTAINER, "mode": "ro,nocopy"},
             }
         except EosError as error:
             raise web.HTTPError(503, f"Your EOS home is not available: {error}") from None
