@@ -73,3 +73,54 @@ def test_volume_names_follow_the_stack() -> None:
     homes = eos.EosHomes(stack="demo")
     assert homes.data_volume == "demo_eos-data"
     assert homes.auth_volume == "demo_eos-auth"
+
+
+class NotFound(OSError):
+    """Stands in for docker-py's NotFound (an OSError with status_code 404)."""
+
+    status_code = 404
+
+
+class FakeDocker:
+    """A fake of DockerSpawner.docker for volume calls only (the real engine is in e2e)."""
+
+    def __init__(self, volumes: dict[str, dict[str, object]]) -> None:
+        self.volumes = volumes
+        self.calls: list[str] = []
+
+    async def __call__(self, method: str, *args: object, **kwargs: object) -> object:
+        self.calls.append(method)
+        if method == "inspect_volume":
+            name = str(args[0])
+            if name not in self.volumes:
+                raise NotFound(name)
+            return self.volumes[name]
+        if method == "remove_volume":
+            del self.volumes[str(args[0])]
+            return None
+        if method == "create_volume":
+            self.volumes[str(kwargs["name"])] = {"Options": kwargs["driver_opts"]}
+            return None
+        raise AssertionError(method)
+
+
+def test_home_volume_binds_the_folder_inside_the_data_volume() -> None:
+    homes = eos.EosHomes(stack="demo")
+    fake = FakeDocker({"demo_eos-data": {"Mountpoint": "/var/lib/docker/volumes/d/_data"}})
+    name = asyncio.run(homes._bind_volume(fake, "eoshome", "bob", "demo_eos-data", "/user/b/bob"))
+    assert name == "demo-eoshome-bob"
+    expected = {"type": "none", "o": "bind", "device": "/var/lib/docker/volumes/d/_data/user/b/bob"}
+    assert fake.volumes[name]["Options"] == expected
+    # Again: reused as is.
+    asyncio.run(homes._bind_volume(fake, "eoshome", "bob", "demo_eos-data", "/user/b/bob"))
+    assert fake.calls.count("create_volume") == 1
+    # Made for another data volume: replaced.
+    fake.volumes[name] = {"Options": {**expected, "device": "/elsewhere"}}
+    asyncio.run(homes._bind_volume(fake, "eoshome", "bob", "demo_eos-data", "/user/b/bob"))
+    assert fake.volumes[name]["Options"] == expected and "remove_volume" in fake.calls
+
+
+def test_missing_data_volume_is_an_eos_error() -> None:
+    homes = eos.EosHomes(stack="demo")
+    with pytest.raises(eos.EosError, match="demo_eos-data.*missing"):
+        asyncio.run(homes._bind_volume(FakeDocker({}), "eoshome", "bob", "demo_eos-data", "/x"))

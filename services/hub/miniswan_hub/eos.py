@@ -160,6 +160,13 @@ class EosHomes(LoggingConfigurable):
             }
         except EosError as error:
             raise web.HTTPError(503, f"Your EOS home is not available: {error}") from None
+        except OSError as error:
+            # Unexpected (a damaged auth volume, Docker refusing a volume: docker-py's errors
+            # are OSErrors too): still say what.
+            self.log.exception("EOS home for %s", username)
+            raise web.HTTPError(
+                503, f"Your EOS home is not available: {type(error).__name__}: {error}"
+            ) from None
         environment = {
             "HOME": path,
             "EOS_HOME": path,
@@ -279,13 +286,20 @@ class EosHomes(LoggingConfigurable):
         name = f"{self.stack}-{kind}-{username}"
         try:
             source = await docker("inspect_volume", source_volume)
-        except Exception as error:
-            raise EosError(f"the Docker volume {source_volume!r} is missing ({error})") from None
+        except OSError as error:
+            if not _not_found(error):
+                raise
+            raise EosError(
+                f"the Docker volume {source_volume!r} is missing; an operator should start the "
+                "stack with `nox -s up`"
+            ) from None
         device = source["Mountpoint"].rstrip("/") + subdir
         opts = {"type": "none", "o": "bind", "device": device}
         try:
             existing = await docker("inspect_volume", name)
-        except Exception:
+        except OSError as error:
+            if not _not_found(error):
+                raise
             existing = None
         if existing is not None and (existing.get("Options") or {}) != opts:
             # Made for another data volume (a recreated stack): not in use while the user's
@@ -301,6 +315,12 @@ class EosHomes(LoggingConfigurable):
                 labels={"org.miniswan.stack": self.stack},
             )
         return name
+
+
+def _not_found(error: OSError) -> bool:
+    """docker-py's NotFound: an APIError (an OSError) for HTTP 404; docker is not imported
+    here so that the unit tests need no Docker SDK."""
+    return getattr(error, "status_code", None) == 404
 
 
 def _write_atomically(path: Path, text: str, mode: int) -> None:
