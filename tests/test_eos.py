@@ -109,7 +109,8 @@ def test_home_volume_binds_the_folder_inside_the_data_volume() -> None:
     fake = FakeDocker({"demo_eos-data": {"Mountpoint": "/var/lib/docker/volumes/d/_data"}})
     name = asyncio.run(homes._bind_volume(fake, "eoshome", "bob", "demo_eos-data", "/user/b/bob"))
     assert name == "demo-eoshome-bob"
-    expected = {"type": "none", "o": "bind", "device": "/var/lib/docker/volumes/d/_data/user/b/bob"}
+    device = "/var/lib/docker/volumes/d/_data/user/b/bob"
+    expected = {"type": "none", "o": "bind", "device": device}
     assert fake.volumes[name]["Options"] == expected
     # Again: reused as is.
     asyncio.run(homes._bind_volume(fake, "eoshome", "bob", "demo_eos-data", "/user/b/bob"))
