@@ -85,6 +85,11 @@ class StackInfo:
         return f"{self.project}-user-{username}"
 
 
+def home_path(username: str) -> str:
+    """A user's home: their EOS home, /eos/user/<initial>/<name> (docs/eos.md)."""
+    return f"/eos/user/{username[0]}/{username}"
+
+
 @pytest.fixture(scope="session")
 def stack() -> StackInfo:
     info = StackInfo(

@@ -167,7 +167,8 @@ def test_homes_are_separate_volumes(
         container = docker_client.containers.get(stack.container_name(intruder))
         mounts = {m.get("Name") for m in container.attrs["Mounts"]}
         assert not any(victim["name"] in (m or "") for m in mounts), mounts
-        found = container.exec_run(["grep", "-rl", secret, "/home", "/tmp"]).output.decode()
+        found = container.exec_run(["grep", "-rl", secret, "/home", "/eos", "/tmp"])
+        found = found.output.decode()
         assert secret not in found and "secret.txt" not in found
 
 

@@ -8,6 +8,7 @@ what to do about it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -140,14 +141,16 @@ class Stack:
         return [name for name in result.stdout.split() if name]
 
     def user_volumes(self) -> list[str]:
-        """The users' home volumes (created by the spawner, so compose does not know them)."""
+        """The users' volumes (created by the spawner, so compose does not know them): old-style
+        homes and the EOS home and key mounts (`<project>-{home,eoshome,eoskey}-<user>`)."""
         result = subprocess.run(
-            ["docker", "volume", "ls", "--quiet", "--filter", f"name=^{self.project}-home-"],
+            ["docker", "volume", "ls", "--quiet", "--filter", f"name=^{self.project}-"],
             capture_output=True,
             text=True,
             check=False,
         )
-        return [name for name in result.stdout.split() if name]
+        pattern = re.compile(rf"^{re.escape(self.project)}-(home|eoshome|eoskey)-")
+        return [name for name in result.stdout.split() if pattern.match(name)]
 
     def user_networks(self) -> list[str]:
         """The users' private networks (created by the spawner, see miniswan_hub/networks.py)."""
@@ -188,7 +191,7 @@ class Stack:
         """Write each service's and each user container's log to `folder`; return the files."""
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        for service in ("hub", "proxy"):
+        for service in ("hub", "proxy", "eos-stub"):
             path = folder / f"{service}.log"
             with path.open("w") as out:
                 self.compose("logs", "--no-color", "--timestamps", service, stdout=out, stderr=out)

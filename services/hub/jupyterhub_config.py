@@ -63,13 +63,16 @@ c.DockerSpawner.use_internal_hostname = True
 # ...except that each user server runs on a network of its own, joined by these services of the
 # stack, so user containers cannot reach each other (miniswan_hub/networks.py).
 c.UserNetworks.stack = stack
-c.UserNetworks.services = ["proxy", "hub"]
+c.UserNetworks.services = ["proxy", "hub", "eos-stub"]
 c.UserNetworks.pool = env("MINISWAN_USER_NETWORK_POOL", "10.213.0.0/16")
 c.DockerSpawner.name_template = stack + "-user-{username}"
 # Stopped servers leave no container behind; user data lives on volumes, not in containers.
 c.DockerSpawner.remove = True
-# Each user's home is a named volume, so it outlives the container (a stop, a crash).
-c.DockerSpawner.volumes = {stack + "-home-{username}": "/home/jovyan"}
+# Each user's home is on EOS (the eos-stub), mounted at /eos/user/<initial>/<name> by
+# miniswan_hub.eos on each spawn (docs/eos.md); it outlives the container (a stop, a crash).
+c.DockerSpawner.volumes = {}
+c.EosHomes.url = env("MINISWAN_EOS_URL", "root://eos-stub:1094")
+c.EosHomes.stack = stack
 # Lets `nox -s down` find the containers the hub spawned (compose does not know them).
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.miniswan.stack": stack}}
 c.DockerSpawner.debug = env("MINISWAN_DEBUG", "") == "1"

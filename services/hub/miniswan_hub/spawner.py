@@ -9,7 +9,7 @@ from dockerspawner import DockerSpawner
 from tornado import web
 from traitlets import List, Unicode, default
 
-from . import form, options
+from . import eos, form, options
 from .networks import NetworkError, UserNetworks
 
 
@@ -67,6 +67,8 @@ class MiniSwanSpawner(DockerSpawner):
             self.cmd = list(self.jupyterlab_cmd)
             self.default_url = self.jupyterlab_url
         self.log.info("Starting %s session for %s", chosen.session, self.user.name)
+        # The user's EOS home (docs/eos.md): created, mounted, $HOME; a clear 503 if EOS is down.
+        await eos.prepare_spawner(self)
         try:
             if self.networks.enabled:
                 self.network_name = self.networks.name_for(self.escaped_name)

@@ -1,0 +1,267 @@
+"""EOS homes in the running stack: the eos-stub (a real XRootD server) holds every home at
+/eos/user/<initial>/<name>; JupyterLab, desktops and XRootD see the same files; users cannot
+reach each other's homes; data survives eos-stub restarts and `down` + `up` of the stack.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import docker
+import pytest
+from conftest import ROOT, HubAPI, StackInfo, home_path, wait_until
+from ledger import Ledger
+from playwright.sync_api import Page, expect
+
+EOS = "root://eos-stub:1094"
+
+
+def run(container: Any, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run a command in a container as its user (uid 1000), with the container's env."""
+    result = container.exec_run(list(argv), environment=env)
+    return result.exit_code, result.output.decode(errors="replace")
+
+
+def eos_stub(stack: StackInfo, docker_client: docker.DockerClient) -> Any:
+    return docker_client.containers.get(f"{stack.project}-eos-stub-1")
+
+
+def put_file(hub: HubAPI, user: str, name: str, text: str) -> None:
+    """Save a file the way JupyterLab does (the contents API)."""
+    r = hub.request(
+        "PUT",
+        f"/user/{user}/api/contents/{name}",
+        as_user=user,
+        json={"type": "file", "format": "text", "content": text},
+    )
+    assert r.status_code in (200, 201), r.text
+
+
+def get_file(hub: HubAPI, user: str, name: str) -> str | None:
+    r = hub.request("GET", f"/user/{user}/api/contents/{name}", as_user=user)
+    return r.json()["content"] if r.status_code == 200 else None
+
+
+def xrd_read(container: Any, path: str) -> str | None:
+    code, out = run(container, "xrdcp", "-s", f"{EOS}/{path}", "-")
+    return out if code == 0 else None
+
+
+def test_home_is_eos_and_every_path_sees_the_same_files(
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    docker_client: docker.DockerClient,
+    page: Page,
+    login: Callable[..., None],
+) -> None:
+    hub.start_server(user)
+    home = home_path(user)
+    container = docker_client.containers.get(stack.container_name(user))
+
+    # $HOME, the working directory and the Jupyter root are the EOS home.
+    code, out = run(container, "sh", "-c", 'echo "$HOME"; pwd')
+    assert code == 0 and out.split() == [home, home], out
+    mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    assert home in mounts and mounts[home]["RW"], mounts
+
+    # Saved in JupyterLab -> read with xrdcp in the user's container and on the eos-stub.
+    text = f"saved in lab {uuid.uuid4().hex}\n"
+    put_file(hub, user, "from-lab.txt", text)
+    assert xrd_read(container, f"{home}/from-lab.txt") == text
+    code, out = run(eos_stub(stack, docker_client), "stat", "-c", "%u %a", f"{home}/from-lab.txt")
+    assert code == 0 and out.split()[0] == "1000", out
+    code, out = run(eos_stub(stack, docker_client), "cat", f"{home}/from-lab.txt")
+    assert out == text
+
+    # Written with xrdcp (and with the Python client of a notebook) -> in JupyterLab.
+    xrd_text = f"written over xrootd {uuid.uuid4().hex}\n"
+    code, out = run(
+        container, "sh", "-c", f"printf '{xrd_text}' | xrdcp -s - {EOS}/{home}/from-xrdcp.txt"
+    )
+    assert code == 0, out
+    assert get_file(hub, user, "from-xrdcp.txt") == xrd_text
+    code, out = run(
+        container,
+        "/opt/jupyter/bin/python",
+        "-c",
+        "import os; from XRootD import client; "
+        "s, listing = client.FileSystem(os.environ['EOS_MGM_URL'])"
+        ".dirlist(os.environ['EOS_HOME'] + '/'); "
+        "print(sorted(e.name for e in listing))",
+    )
+    assert code == 0 and "from-xrdcp.txt" in out and "from-lab.txt" in out, out
+
+    # A file made in a shell (as a desktop terminal makes it) is the user's and readable over
+    # XRootD; the desktop starts in the home.
+    code, out = run(container, "sh", "-c", "echo term > term.txt && stat -c %u term.txt")
+    assert code == 0 and out.strip() == "1000", out
+    assert xrd_read(container, f"{home}/term.txt") == "term\n"
+    r = hub.request("POST", f"/user/{user}/desktops/api/desktops", as_user=user, json={})
+    assert r.status_code == 201, r.text
+    desktop_id = r.json()["id"]
+
+    def xterm_cwd() -> str | None:
+        code, out = run(container, "sh", "-c", "readlink /proc/$(pgrep -n xterm)/cwd")
+        return out.strip() if code == 0 and out.strip() else None
+
+    assert wait_until(xterm_cwd, 60, "the desktop's xterm") == home
+    hub.request("DELETE", f"/user/{user}/desktops/api/desktops/{desktop_id}", as_user=user)
+
+    # And JupyterLab's file browser lists the file written over XRootD.
+    login(page, user)
+    page.goto(f"{stack.url}/user/{user}/lab")
+    expect(page.locator(".jp-DirListing-item[title*='from-xrdcp.txt']")).to_be_visible(
+        timeout=60_000
+    )
+
+
+@pytest.fixture(scope="module")
+def two_users(hub: HubAPI) -> Iterator[tuple[str, str]]:
+    """Two running users; the victim has a secret file in their home."""
+    tag = uuid.uuid4().hex[:6]
+    # The victim's name has the attacker's as a prefix: XRootD matches authdb paths by prefix.
+    attacker, victim = f"eosa{tag}", f"eosa{tag}x"
+    for name in (attacker, victim):
+        hub.start_server(name)
+    put_file(hub, victim, "secret.txt", "victim's secret\n")
+    yield attacker, victim
+    for name in (attacker, victim):
+        hub.stop_server(name)
+
+
+def test_users_cannot_reach_each_others_home(
+    stack: StackInfo,
+    two_users: tuple[str, str],
+    docker_client: docker.DockerClient,
+    ledger: Ledger,
+) -> None:
+    attacker, victim = two_users
+    theirs = home_path(victim)
+    container = docker_client.containers.get(stack.container_name(attacker))
+
+    def refused(code: int, out: str) -> bool:
+        return code != 0 and re.search(r"permission denied|not authorized|Auth failed", out, re.I)
+
+    for what, argv, env in [
+        ("list", ["xrdfs", EOS, "ls", f"{theirs}/"], None),
+        ("list (no slash)", ["xrdfs", EOS, "ls", theirs], None),
+        ("stat", ["xrdfs", EOS, "stat", f"{theirs}/secret.txt"], None),
+        ("read", ["xrdcp", "-s", f"{EOS}/{theirs}/secret.txt", "-"], None),
+        ("write", ["xrdcp", "-s", "/etc/hostname", f"{EOS}/{theirs}/planted.txt"], None),
+        ("delete", ["xrdfs", EOS, "rm", f"{theirs}/secret.txt"], None),
+        ("list /eos/user", ["xrdfs", EOS, "ls", "/eos/user/"], None),
+        (
+            "read claiming B's name",
+            ["xrdcp", "-s", f"{EOS}/{theirs}/secret.txt", "-"],
+            {"XrdSecUSER": victim},
+        ),
+        (
+            "read without a key (unix)",
+            ["xrdcp", "-s", f"{EOS}/{theirs}/secret.txt", "-"],
+            {"XrdSecPROTOCOL": "unix"},
+        ),
+    ]:
+        with ledger.attack(f"A -> B's EOS home over XRootD: {what}"):
+            code, out = run(container, *argv, env=env)
+            assert refused(code, out), f"{what}: exit {code}: {out}"
+            assert "victim's secret" not in out
+
+    with ledger.attack("A -> B's EOS home through the file system"):
+        code, out = run(container, "sh", "-c", f"ls {theirs}; cat {theirs}/secret.txt")
+        assert code != 0 and "victim's secret" not in out, out
+        mounted = [m["Destination"] for m in container.attrs["Mounts"]]
+        assert not any(victim in m for m in mounted), mounted
+        code, out = run(container, "sh", "-c", "cat /etc/eos-key/keytab")
+        assert f"u:{attacker} " in out and f"u:{victim} " not in out, out
+
+    # B's file is untouched and nothing was planted.
+    stub = eos_stub(stack, docker_client)
+    assert run(stub, "cat", f"{theirs}/secret.txt")[1] == "victim's secret\n"
+    assert run(stub, "ls", theirs)[1].split() == ["secret.txt"]
+
+
+def test_spawn_fails_clearly_while_the_eos_stub_is_down(
+    stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
+) -> None:
+    stub = eos_stub(stack, docker_client)
+    with ledger.fault("eos-stub stopped during a spawn"):
+        stub.stop(timeout=10)
+        try:
+            started = time.monotonic()
+            r = hub.request("POST", f"/hub/api/users/{user}/server", as_user=user, json={})
+            # Refused at once (not after the spawn timeout), saying why.
+            assert time.monotonic() - started < 15
+            assert r.status_code == 503, r.text
+            assert "EOS home is not available" in r.text and "eos-stub" in r.text, r.text
+            assert hub.server(user) is None
+        finally:
+            stub.start()
+        wait_until(
+            lambda: eos_stub(stack, docker_client).attrs["State"]["Health"]["Status"] == "healthy",
+            60,
+            "the eos-stub to be healthy again",
+        )
+        hub.start_server(user)
+
+
+def written_files(hub: HubAPI, user: str, container: Any) -> dict[str, str]:
+    """Write files through JupyterLab and over XRootD; return name -> content."""
+    home = home_path(user)
+    files = {f"lab-{i}.txt": f"lab {i} {uuid.uuid4().hex}\n" for i in range(3)}
+    for name, text in files.items():
+        put_file(hub, user, name, text)
+    text = f"xrd {uuid.uuid4().hex}\n"
+    code, out = run(container, "sh", "-c", f"printf '{text}' | xrdcp -s - {EOS}/{home}/xrd.txt")
+    assert code == 0, out
+    return {**files, "xrd.txt": text}
+
+
+def read_back(hub: HubAPI, user: str, container: Any, names: list[str]) -> dict[str, str | None]:
+    home = home_path(user)
+    found: dict[str, str | None] = {}
+    for name in names:
+        lab = get_file(hub, user, name)
+        xrd = xrd_read(container, f"{home}/{name}")
+        found[name] = lab if lab == xrd else f"lab={lab!r} xrootd={xrd!r}"
+    return found
+
+
+def test_data_survives_an_eos_stub_restart_while_the_user_works(
+    stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
+) -> None:
+    hub.start_server(user)
+    container = docker_client.containers.get(stack.container_name(user))
+    expected = written_files(hub, user, container)
+    with ledger.fault("eos-stub restarted while a user works"):
+        eos_stub(stack, docker_client).restart(timeout=10)
+        wait_until(lambda: xrd_read(container, f"{home_path(user)}/xrd.txt"), 30, "XRootD back")
+        found = read_back(hub, user, container, list(expected))
+        assert not ledger.files(expected, found), found
+        put_file(hub, user, "after.txt", "after\n")
+        assert xrd_read(container, f"{home_path(user)}/after.txt") == "after\n"
+
+
+def test_data_survives_stack_down_and_up(
+    stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
+) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tools.stack import Stack
+
+    hub.start_server(user)
+    container = docker_client.containers.get(stack.container_name(user))
+    expected = written_files(hub, user, container)
+    compose_stack = Stack(project=stack.project, port=int(stack.url.rsplit(":", 1)[1]))
+    with ledger.fault("stack down (volumes kept) and up again"):
+        compose_stack.down(volumes=False)
+        compose_stack.up()
+        wait_until(stack.healthy, 120, "the hub after up")
+        hub.start_server(user)
+        container = docker_client.containers.get(stack.container_name(user))
+        found = read_back(hub, user, container, list(expected))
+        assert not ledger.files(expected, found), found
