@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import docker
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel, wait_until
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
 from lab_ui import launch_desktop
 from ledger import Ledger
 from playwright.sync_api import Page, expect
@@ -33,13 +33,15 @@ def packages(cat: dict[str, Any], release: str) -> dict[str, str]:
     return next(iter(cat["releases"][release]["platforms"].values()))["packages"]
 
 
-def spawn_from_page(page: Page, stack: StackInfo, user: str, **choices: str) -> None:
+def spawn_from_page(page: Page, stack: StackInfo, user: str, choices: dict[str, str]) -> None:
     """Choose on the spawn page (select ids = field names) and start; wait for JupyterLab."""
     page.goto(f"{stack.url}/hub/spawn/{user}")
     for field, value in choices.items():
         page.locator(f"#{field}").select_option(value)
     page.get_by_role("button", name="Start").click()
     expect(page).to_have_url(re.compile(rf"/user/{user}/lab"), timeout=SPAWN_TIMEOUT_MS)
+    # A fresh workspace: the Launcher, not the notebooks the last session left open.
+    page.goto(f"{stack.url}/user/{user}/lab?reset")
     expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
 
 
@@ -54,10 +56,14 @@ def run_in_new_notebook(page: Page, kernel: str, code: str) -> Any:
     the cell's output locator."""
     page.locator(".jp-Launcher:visible .jp-LauncherCard", has_text=kernel).first.click()
     notebook = page.locator(".jp-NotebookPanel:visible")
+    # The kernel has started (the status bar says so), then the first cell takes the code.
+    idle = page.get_by_role("button", name=re.compile(rf"{re.escape(kernel)} \| Idle"))
+    expect(idle).to_be_visible(timeout=60_000)
     cell = notebook.locator(".jp-Cell .cm-content").first
-    expect(cell).to_be_visible(timeout=60_000)
     cell.click()
+    expect(cell).to_be_focused()
     page.keyboard.insert_text(code)  # no key events: no auto-closed brackets
+    expect(cell).to_contain_text("SWAN_STACK")
     page.keyboard.press("Shift+Enter")
     return notebook.locator(".jp-OutputArea-output").first
 
@@ -80,7 +86,7 @@ def test_each_release_brings_its_own_packages_to_the_notebook(
     )
     login(page, user)
     for release, cores, memory in ((a, "1", "1"), (b, "2", "2")):
-        spawn_from_page(page, stack, user, stack=release, cores=cores, memory=memory)
+        spawn_from_page(page, stack, user, {"stack": release, "cores": cores, "memory": memory})
         # The release's kernel replaces the server's own Python kernel in the Launcher.
         assert notebook_kernels(page) == [f"Python 3 ({release})"]
         output = run_in_new_notebook(page, f"Python 3 ({release})", code)
@@ -92,7 +98,7 @@ def test_each_release_brings_its_own_packages_to_the_notebook(
         host = docker_client.containers.get(stack.container_name(user)).attrs["HostConfig"]
         assert host["Memory"] == int(memory) * 1024**3
         assert host["CpuQuota"] == int(cores) * host["CpuPeriod"]
-        stop_from_control_panel(page, stack, docker_client, user)
+        hub.stop_server(user)
 
 
 def test_terminals_and_desktops_run_in_the_stack_and_cvmfs_is_read_only(
@@ -122,13 +128,15 @@ def test_terminals_and_desktops_run_in_the_stack_and_cvmfs_is_read_only(
     # A JupyterLab terminal (a login shell) has the stack on PATH.
     page.locator(".jp-Launcher:visible .jp-LauncherCard", has_text="Terminal").first.click()
     terminal = page.locator(".jp-Terminal:visible")
-    expect(terminal.locator(".xterm-rows")).to_contain_text("$", timeout=30_000)  # a prompt
+    expect(terminal.locator(".xterm-screen")).to_be_visible(timeout=30_000)
+    # bash's prompt sets the terminal's title, which names the tab: the shell is there.
+    expect(page.locator(".lm-TabBar-tab", has_text="@").first).to_be_visible(timeout=30_000)
     terminal.click()
     page.keyboard.type('echo "$SWAN_STACK $(command -v python3)" > ~/terminal.txt\n', delay=20)
     wait_until(lambda: home_file("terminal.txt").strip() == expected, 30, "the terminal's echo")
 
     # A desktop's xterm too, and the stack's matplotlib opens a Tk window in that desktop.
-    desktop = launch_desktop(page)
+    desktop = launch_desktop(page, from_menu=True)  # the terminal hides the Launcher
     client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop}"] iframe')
     facts = wait_for_drawn_window(client)
     focus_terminal(client, facts)
