@@ -210,7 +210,9 @@ def lint(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Re-pin the images' Python dependencies (requirements.in -> requirements.txt)."""
     session.install("uv")
-    for path in sorted(ROOT.glob("services/*/*requirements.in")):
+    # The images' own locks, and one per software stack view of the CVMFS stand-in.
+    views = ROOT.glob("services/cvmfs-stub/views/*/requirements.in")
+    for path in sorted([*ROOT.glob("services/*/*requirements.in"), *views]):
         session.run(
             "uv",
             "pip",

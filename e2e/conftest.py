@@ -217,7 +217,8 @@ def stop_from_control_panel(
 ) -> None:
     """Stop the logged-in user's server with the hub's control panel button; wait until the
     hub says so and the container is gone."""
-    page.goto(f"{stack.url}/hub/home")
+    # networkidle: the button does nothing until home.js (loaded by requirejs) binds it.
+    page.goto(f"{stack.url}/hub/home", wait_until="networkidle")
     page.locator("#stop").click()
     expect(page.locator("#start")).to_be_visible(timeout=60_000)
 

@@ -109,6 +109,21 @@ if cull_timeout > 0:
 
 c.JupyterHub.log_level = "DEBUG" if env("MINISWAN_DEBUG", "") == "1" else "INFO"
 
+# --- Software stacks (docs/software-stacks.md): the CVMFS stand-in's views, read-only at
+# /cvmfs in every user container (the cvmfs-stub service fills the volume); the spawn page
+# lists the releases from the stub's catalog and limits cores and memory.
+c.DockerSpawner.volumes[stack + "-cvmfs"] = {"bind": "/cvmfs", "mode": "ro"}
+c.MiniSwanSpawner.cvmfs_catalog_url = env(
+    "MINISWAN_CVMFS_CATALOG_URL", "http://cvmfs-stub:8000/sft.cern.ch/lcg/views/catalog.json"
+)
+c.MiniSwanSpawner.cpu_choices = [int(n) for n in env("MINISWAN_CPU_CHOICES", "1,2").split(",")]
+c.MiniSwanSpawner.default_cpu = int(env("MINISWAN_DEFAULT_CPU", "2"))
+c.MiniSwanSpawner.memory_choices_gb = [
+    int(n) for n in env("MINISWAN_MEMORY_CHOICES_GB", "1,2,4").split(",")
+]
+c.MiniSwanSpawner.default_memory_gb = int(env("MINISWAN_DEFAULT_MEMORY_GB", "2"))
+c.MiniSwanSpawner.max_memory_gb = int(env("MINISWAN_MAX_MEMORY_GB", "4"))
+
 # --- Developer loop (`nox -s dev`): the extension's source on the host replaces the copy
 # installed in the user image, read-only: Python from the source tree (a server restart picks
 # up a change), the JupyterLab frontend from its build folder (a browser reload does).

@@ -9,11 +9,12 @@ from dockerspawner import DockerSpawner
 from tornado import web
 from traitlets import List, Unicode, default
 
-from . import eos, form, options
+from . import eos, form, options, stacks
 from .networks import NetworkError, UserNetworks
+from .stack_spawning import SoftwareStacks
 
 
-class MiniSwanSpawner(DockerSpawner):
+class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
     """One container per user; JupyterLab or a desktop-only server, as the user chose."""
 
     jupyterlab_cmd = List(
@@ -44,29 +45,56 @@ class MiniSwanSpawner(DockerSpawner):
         return self._networks
 
     @default("options_form")
-    def _options_form_default(self) -> str:
-        return form.render()
+    def _options_form_default(self) -> Any:
+        # A callable: the form lists the catalog as it is when the page is rendered.
+        return MiniSwanSpawner._render_options_form
 
-    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+    async def _render_options_form(self) -> str:
+        limits = self._limits()
+        try:
+            catalog = await self._catalog()
+        except stacks.StacksUnavailable as error:
+            return form.render(None, limits, unavailable=str(error))
+        return form.render(catalog, limits)
+
+    async def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
         user_options = options.from_form(formdata)
         # Refused here, the spawn page shows the message next to the form.
-        options.validate(user_options)
-        return user_options
+        try:
+            choices = options.Choices(await self._catalog(), self._limits())
+        except stacks.StacksUnavailable as error:
+            raise options.OptionsError(str(error)) from None
+        return options.validate(user_options, choices).to_dict()
 
     async def start(self) -> Any:
         # The REST API hands user_options over without the form: validate them again, and
         # refuse with a 400 that carries the same message as the form would show.
         try:
-            chosen = options.validate(self.user_options or {})
+            catalog = await self._catalog()
+        except stacks.StacksUnavailable as error:
+            raise web.HTTPError(503, str(error)) from None
+        try:
+            chosen = options.validate(
+                self.user_options or {}, options.Choices(catalog, self._limits())
+            )
         except options.OptionsError as error:
             raise web.HTTPError(400, str(error)) from None
+        await self._apply_stack(chosen, catalog)
         if chosen.session == "desktop":
             self.cmd = list(self.desktop_cmd)
             self.default_url = ""
         else:
             self.cmd = list(self.jupyterlab_cmd)
             self.default_url = self.jupyterlab_url
-        self.log.info("Starting %s session for %s", chosen.session, self.user.name)
+        self.log.info(
+            "Starting %s session for %s with %s (%s), %d cores, %d GB",
+            chosen.session,
+            self.user.name,
+            chosen.stack,
+            chosen.platform,
+            chosen.cores,
+            chosen.memory,
+        )
         # The user's EOS home (docs/eos.md): created, mounted, $HOME; a clear 503 if EOS is down.
         await eos.prepare_spawner(self)
         try:
