@@ -48,7 +48,10 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
     page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
     expect(page.locator(".jp-Notebook")).to_be_visible()
     # "Idle" alone is also shown before the kernel is attached ("No Kernel | Idle").
-    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
+    # The kernel is the default software stack's (docs/software-stacks.md), e.g. LCG_105.
+    expect(page.get_by_text(re.compile(r"Python 3 \(LCG_\w+\) \| Idle"))).to_be_visible(
+        timeout=60_000
+    )
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.click()
     page.keyboard.type("1+1")
