@@ -14,6 +14,7 @@ by giving Xvfb (``-xkbdir``) a copy of the system XKB data (symlinks) whose
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -89,9 +90,14 @@ def check_layout(
     if variant is None:
         variant = ""
     if not isinstance(layout, str) or not _NAME.match(layout):
-        raise LayoutError(f"keyboard layout must be an XKB layout name like 'de', not {layout!r}; {HOW_TO_LIST}")
+        raise LayoutError(
+            f"keyboard layout must be an XKB layout name like 'de', not {layout!r}; {HOW_TO_LIST}"
+        )
     if not isinstance(variant, str) or (variant and not _NAME.match(variant)):
-        raise LayoutError(f"keyboard variant must be an XKB variant name like 'nodeadkeys', not {variant!r}; {HOW_TO_LIST}")
+        raise LayoutError(
+            f"keyboard variant must be an XKB variant name like 'nodeadkeys', "
+            f"not {variant!r}; {HOW_TO_LIST}"
+        )
     if known and layout not in known:
         raise LayoutError(f"unknown keyboard layout {layout!r}; {HOW_TO_LIST}")
     if known and variant and variant not in known[layout].variants:
@@ -106,8 +112,20 @@ def check_layout(
 _ASCII_SYMBOLS = "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
 _EUROPEAN = [
-    ("ä", "Ä"), ("ö", "Ö"), ("ü", "Ü"), ("ß", "§"), ("é", "É"), ("è", "È"), ("ê", "Ê"),
-    ("à", "À"), ("â", "Â"), ("ç", "Ç"), ("ù", "Ù"), ("ñ", "Ñ"), ("€", "£"), ("°", "µ"),
+    ("ä", "Ä"),
+    ("ö", "Ö"),
+    ("ü", "Ü"),
+    ("ß", "§"),
+    ("é", "É"),
+    ("è", "È"),
+    ("ê", "Ê"),
+    ("à", "À"),
+    ("â", "Â"),
+    ("ç", "Ç"),
+    ("ù", "Ù"),
+    ("ñ", "Ñ"),
+    ("€", "£"),
+    ("°", "µ"),
 ]
 
 
@@ -161,9 +179,9 @@ def extra_symbols(names: dict[str, str] | None = None) -> str:
         "// so that Xpra finds a key for every character the HTML5 client sends",
         'xkb_symbols "evdev" {',
     ]
-    for key, (lower, upper) in zip(keys, pairs):
+    for key, (lower, upper) in zip(keys, pairs, strict=False):  # more keys than pairs
         lines.append(
-            f"    key {key} {{ type[Group1] = \"TWO_LEVEL\", "
+            f'    key {key} {{ type[Group1] = "TWO_LEVEL", '
             f"[ {keysym_name(lower, names)}, {keysym_name(upper, names)} ] }};"
         )
     lines.append("};")
@@ -196,3 +214,29 @@ def _symlink(source: Path, link: Path) -> None:
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(source)
+
+
+# ---- the user's choice, for the desktop-only server ------------------------------------
+
+
+def preference_path(home: Path | None = None) -> Path:
+    """Where the desktop-only server keeps the user's layout: in the home directory, so it
+    follows the user (JupyterLab keeps its own copy in its settings)."""
+    return (home or Path.home()) / ".config" / "miniswan-desktop" / "keyboard.json"
+
+
+def load_preference(path: Path) -> tuple[str, str] | None:
+    """The saved ``(layout, variant)``, or None if there is none or it is not valid."""
+    try:
+        data = json.loads(path.read_text())
+        return check_layout(data.get("layout"), data.get("variant", ""))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def save_preference(path: Path, layout: str, variant: str = "") -> None:
+    """Save the user's ``(layout, variant)`` (already validated)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"layout": layout, "variant": variant}) + "\n")
+    tmp.replace(path)

@@ -17,7 +17,8 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
 from .. import __version__
-from ..handlers import JsonErrorsMixin
+from ..handlers import JsonErrorsMixin, json_object
+from ..keyboard import load_layouts, save_preference
 from ..manager import DesktopError
 from .activity import ACTIVITY_KEY
 from .desktop import SingleDesktop
@@ -117,6 +118,37 @@ class RestartHandler(ApiHandler):
             await self.service.restart()
         except DesktopError as e:
             raise web.HTTPError(e.status, e.message) from None
+        self.write_json(self.desktop_status())
+
+
+class KeyboardHandler(ApiHandler):
+    """``PUT <prefix>api/keyboard`` ``{"layout", "variant", "save"}``: the desktop's keyboard
+    layout; ``save`` (default true) also keeps it as the user's choice for next time.
+    ``GET``: the layouts XKB knows (name, description, variants)."""
+
+    @web.authenticated
+    def get(self) -> None:
+        self.write_json([layout.to_dict() for layout in load_layouts().values()])
+
+    @web.authenticated
+    async def put(self) -> None:
+        body = json_object(self.request.body)
+        unknown = set(body) - {"layout", "variant", "save"}
+        if unknown or "layout" not in body:
+            raise web.HTTPError(
+                400, 'the body must be {"layout": str, "variant": str, "save": bool}'
+            )
+        desktop = self.service.desktop
+        if desktop is None:
+            raise web.HTTPError(409, "the desktop was never started")
+        try:
+            desktop = await self.service.manager.set_layout(
+                desktop.id, body["layout"], body.get("variant")
+            )
+        except DesktopError as e:
+            raise web.HTTPError(e.status, e.message) from None
+        if body.get("save", True) and self.service.keyboard_file:
+            save_preference(self.service.keyboard_file, desktop.layout, desktop.variant)
         self.write_json(self.desktop_status())
 
 
