@@ -240,3 +240,136 @@ def save_preference(path: Path, layout: str, variant: str = "") -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps({"layout": layout, "variant": variant}) + "\n")
     tmp.replace(path)
+
+
+# ---- the browser language's layout (the desktop-only page) -----------------------------
+# The same tables as the frontend's src/keyboard.ts (tests/test_keyboard.py checks that they
+# agree): regions that name a keyboard, and the layout of each language.
+
+REGION_LAYOUTS = frozenset(
+    [
+        "at",
+        "be",
+        "br",
+        "ca",
+        "ch",
+        "cz",
+        "de",
+        "dk",
+        "ee",
+        "es",
+        "fi",
+        "fr",
+        "gb",
+        "hu",
+        "ie",
+        "is",
+        "it",
+        "jp",
+        "kr",
+        "lt",
+        "lv",
+        "nl",
+        "no",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "se",
+        "si",
+        "sk",
+        "tr",
+        "ua",
+        "us",
+    ]
+)
+US_ENGLISH_REGIONS = frozenset(["au", "hk", "in", "nz", "ph", "sg", "za"])
+LANGUAGE_LAYOUTS = dict(
+    pair.split(":")
+    for pair in [
+        "ar:ara",
+        "be:by",
+        "bg:bg",
+        "bs:ba",
+        "ca:es",
+        "cs:cz",
+        "cy:gb",
+        "da:dk",
+        "de:de",
+        "el:gr",
+        "en:us",
+        "es:es",
+        "et:ee",
+        "eu:es",
+        "fa:ir",
+        "fi:fi",
+        "fr:fr",
+        "ga:ie",
+        "gl:es",
+        "he:il",
+        "hr:hr",
+        "hu:hu",
+        "hy:am",
+        "is:is",
+        "it:it",
+        "ja:jp",
+        "ka:ge",
+        "kk:kz",
+        "ko:kr",
+        "lt:lt",
+        "lv:lv",
+        "mk:mk",
+        "nb:no",
+        "nl:nl",
+        "nn:no",
+        "no:no",
+        "pl:pl",
+        "pt:pt",
+        "ro:ro",
+        "ru:ru",
+        "sk:sk",
+        "sl:si",
+        "sq:al",
+        "sr:rs",
+        "sv:se",
+        "th:th",
+        "tr:tr",
+        "uk:ua",
+        "vi:vn",
+        "zh:cn",
+    ]
+)
+NON_LATIN = frozenset(
+    ["am", "ara", "bg", "by", "ge", "gr", "il", "ir", "kz", "mk", "rs", "ru", "th", "ua"]
+)
+
+
+def layout_for_language(language: str | None) -> str:
+    """The XKB layout for a browser language tag (``layoutForLanguage`` in keyboard.ts)."""
+    parts = [
+        p
+        for p in (language or "").lower().replace("_", "-").split("-")
+        if not re.fullmatch(r"[a-z]{4}", p)
+    ]
+    lang = parts[0] if parts else ""
+    region = parts[1] if len(parts) > 1 else ""
+    if lang == "es" and region and region != "es":
+        return "latam"
+    if lang == "fr" and region == "ca":
+        return "ca"
+    if lang == "en" and region == "ca":
+        return "us"
+    if lang == "en" and region in US_ENGLISH_REGIONS:
+        return "us"
+    if region and region in REGION_LAYOUTS:
+        own = LANGUAGE_LAYOUTS.get(lang)
+        if not own or own not in NON_LATIN or region in NON_LATIN:
+            return region
+        return own
+    return LANGUAGE_LAYOUTS.get(lang, "us")
+
+
+def layout_for_accept_language(header: str | None) -> str:
+    """The layout for the first language of an ``Accept-Language`` header."""
+    first = (header or "").split(",")[0].split(";")[0].strip()
+    return layout_for_language(first)

@@ -222,3 +222,47 @@ async def test_default_layout_is_us(api):
     d = await api.create()
     assert (d["layout"], d["variant"]) == ("us", "")
     await api.delete(d["id"])
+
+
+# ---- the language table, shared with the frontend -------------------------------------
+
+KEYBOARD_TS = Path(__file__).parents[1] / "src" / "keyboard.ts"
+
+
+def _ts_block(name: str) -> str:
+    text = KEYBOARD_TS.read_text()
+    start = text.index(name)
+    return text[start : text.index(";\n", start)]
+
+
+@pytest.mark.skipif(not KEYBOARD_TS.exists(), reason="no frontend source here")
+def test_language_tables_match_the_frontend():
+    ts_languages = dict(re.findall(r"(\w+): '(\w+)'", _ts_block("LANGUAGE_LAYOUTS")))
+    assert ts_languages == keyboard.LANGUAGE_LAYOUTS
+    for name, python in [
+        ("REGION_LAYOUTS", keyboard.REGION_LAYOUTS),
+        ("US_ENGLISH_REGIONS", keyboard.US_ENGLISH_REGIONS),
+        ("NON_LATIN", keyboard.NON_LATIN),
+    ]:
+        block = _ts_block(name).split("[", 1)[1]
+        assert set(re.findall(r"'(\w+)'", block)) == python, name
+
+
+@pytest.mark.parametrize(
+    ("header", "layout"),
+    [
+        ("de-CH,de;q=0.9,en;q=0.8", "ch"),
+        ("es-AR,es;q=0.9", "latam"),
+        ("ru-RU,ru;q=0.9", "ru"),
+        ("ru-DE", "ru"),
+        ("en-IN", "us"),
+        ("fr-BE", "be"),
+        ("ar", "ara"),
+        ("sr-Latn-RS", "rs"),
+        ("", "us"),
+        (None, "us"),
+        ("*", "us"),
+    ],
+)
+def test_layout_for_accept_language(header, layout):
+    assert keyboard.layout_for_accept_language(header) == layout

@@ -18,7 +18,7 @@ from tornado import web
 
 from .. import __version__
 from ..handlers import JsonErrorsMixin, json_object
-from ..keyboard import load_layouts, save_preference
+from ..keyboard import layout_for_accept_language, load_layouts, save_preference
 from ..manager import DesktopError
 from .activity import ACTIVITY_KEY
 from .desktop import SingleDesktop
@@ -79,6 +79,14 @@ class PageHandler(HubUserMixin, web.RequestHandler):
             hub_home=self.settings["hub_home_url"],
             status=json.dumps(self.desktop_status()),
             xsrf=_text(self.xsrf_token),
+            # keyboard: the language's layout, used when the browser has no layout map
+            # and the user saved no choice (see keyboard.py)
+            language_layout=layout_for_accept_language(
+                self.request.headers.get("Accept-Language")
+            ),
+            keyboard_saved=bool(
+                self.service.keyboard_file and self.service.keyboard_file.exists()
+            ),
         )
 
 
