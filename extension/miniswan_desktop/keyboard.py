@@ -109,21 +109,13 @@ def check_layout(
 
 # Pairs (level 1, level 2) of characters every keymap gets on spare keycodes. Xpra toggles
 # Shift as needed, so a pair need not be a lower/upper case pair.
-_ASCII_SYMBOLS = "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+# (digits are on every layout; their room goes to accented letters that browsers compose
+# from dead keys)
+_ASCII_SYMBOLS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
 _EUROPEAN = [
-    ("ä", "Ä"),
-    ("ö", "Ö"),
-    ("ü", "Ü"),
+    *zip("äöüéèêàâçùñîôûëïáíóúå", "ÄÖÜÉÈÊÀÂÇÙÑÎÔÛËÏÁÍÓÚÅ", strict=True),
     ("ß", "§"),
-    ("é", "É"),
-    ("è", "È"),
-    ("ê", "Ê"),
-    ("à", "À"),
-    ("â", "Â"),
-    ("ç", "Ç"),
-    ("ù", "Ù"),
-    ("ñ", "Ñ"),
     ("€", "£"),
     ("°", "µ"),
 ]
