@@ -70,14 +70,20 @@ ALTGR = {
            "}": "Equal", "€": "KeyE"},
     "ru": {},
 }  # fmt: skip
+# Characters typed with a dead key first (the browser composes them: keydown "Dead", then
+# the composed character on the base key).
+DEAD = {
+    "de": {"ê": ("Backquote", "KeyE"), "é": ("Equal", "KeyE")},
+    "fr": {"ê": ("BracketLeft", "KeyE"), "ï": ("BracketLeft", "KeyI")},
+}
 LOCALES = {"us": "en-US", "de": "de-DE", "fr": "fr-FR", "ru": "ru-RU"}
 
 # What each user types: letters that move between layouts (zy, azerty), the layout's own
 # letters, AltGr symbols, and for ru Cyrillic plus Latin typed on the English layout.
 TEXTS = {
     "us": "zy azerty Quick brown fox: @{[]}\\|~^`$#<>?",
-    "de": "zy azerty Grüße: üöäÜÖÄß @{[]}\\|€~",
-    "fr": "zy azerty Ça dépend: éèçàù @{[]}\\|#~€^`",
+    "de": "zy azerty Grüße: üöäÜÖÄß @{[]}\\|€~ Crêpe Café",
+    "fr": "zy azerty Ça dépend: éèçàù @{[]}\\|#~€^` forêt naïf",
     "ru": "Съешь же ещё этих мягких французских булок, ЁЖ № zy azerty @{[]}\\|~",
 }
 # the layout each desktop is switched to while running
@@ -142,7 +148,15 @@ class Keyboard:
         """Type ``text``; each character on the first of ``layouts`` that has it (the user
         switching the keyboard to another of its layouts)."""
         maps = [keymap(layout) for layout in layouts]
+        dead = DEAD.get(layouts[0], {})
         for char in text:
+            if char in dead:
+                dead_code, base_code = dead[char]
+                self._key("rawKeyDown", "Dead", dead_code, key_code(dead_code, ""), False)
+                self._key("keyUp", "Dead", dead_code, key_code(dead_code, ""), False)
+                self._key("keyDown", char, base_code, key_code(base_code, char), False, char)
+                self._key("keyUp", char, base_code, key_code(base_code, char), False)
+                continue
             if char == "\n":
                 self._key("keyDown", "Enter", "Enter", 13, False, "\r")
                 self._key("keyUp", "Enter", "Enter", 13, False)

@@ -343,12 +343,35 @@ export function applyToClient(
   if (!client || !client.connected || typeof client.send !== 'function') {
     return false;
   }
+  ignoreDeadKeys(client);
   // the client falls back to keyboard_layout after a key of another script (Cyrillic
   // in a `de` session flips it to `ru` for that key)
   client.keyboard_layout = value.layout;
   client.key_layout = value.layout;
   client.send(['layout-changed', value.layout, value.variant]);
   return true;
+}
+
+/**
+ * Keep dead keys away from the X server: the browser composes `^` + `e` into `ê` itself
+ * and sends that, but the HTML5 client also sends the dead key (as the keysym its keyCode
+ * table gives, e.g. `dead_circumflex`), so X composed it once more and dropped the `ê`.
+ */
+export function ignoreDeadKeys(client: any): void {
+  if (!client || client.miniswanIgnoresDeadKeys) {
+    return;
+  }
+  const process = client._keyb_process;
+  if (typeof process !== 'function') {
+    return;
+  }
+  client._keyb_process = function (pressed: boolean, event: KeyboardEvent) {
+    if (event && event.key === 'Dead') {
+      return false; // handled: the browser sends the composed character next
+    }
+    return process.call(this, pressed, event);
+  };
+  client.miniswanIgnoresDeadKeys = true;
 }
 
 /**

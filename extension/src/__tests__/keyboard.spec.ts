@@ -193,6 +193,24 @@ describe('applyToClient', () => {
     expect(client.key_layout).toBe('de');
   });
 
+  it('keeps dead keys from the server (the browser composes them)', () => {
+    const seen: string[] = [];
+    const client = {
+      connected: true,
+      send: () => undefined,
+      _keyb_process: (pressed: boolean, event: { key: string }) => {
+        seen.push(event.key);
+        return false;
+      }
+    };
+    applyToClient(frameWith(client), { layout: 'de', variant: '' });
+    applyToClient(frameWith(client), { layout: 'de', variant: '' });
+    const process = (client as any)._keyb_process;
+    process.call(client, true, { key: 'Dead' });
+    process.call(client, true, { key: 'ê' });
+    expect(seen).toEqual(['ê']);
+  });
+
   it('waits for a connected client', () => {
     const client = { connected: false, send: jest.fn() };
     expect(
