@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 from conftest import HubAPI, StackInfo, wait_until
 from playwright.sync_api import Browser, CDPSession, Frame, Page, expect
@@ -83,7 +85,7 @@ LOCALES = {"us": "en-US", "de": "de-DE", "fr": "fr-FR", "ru": "ru-RU"}
 TEXTS = {
     "us": "zy azerty Quick brown fox: @{[]}\\|~^`$#<>?",
     "de": "zy azerty Grüße: üöäÜÖÄß @{[]}\\|€~ Crêpe Café",
-    "fr": "zy azerty Ça dépend: éèçàù @{[]}\\|#~€^` forêt naïf",
+    "fr": "zy azerty ça dépend: éèçàù @{[]}\\|#~€^` forêt naïf",
     "ru": "Съешь же ещё этих мягких французских булок, ЁЖ № zy azerty @{[]}\\|~",
 }
 # the layout each desktop is switched to while running
@@ -217,6 +219,7 @@ def test_typed_characters_arrive_exactly(
     hub: HubAPI,
     keyboard_user: str,
     login: Callable,
+    docker_client: docker.DockerClient,
 ) -> None:
     user, then = keyboard_user, NEXT[layout]
     settings = f"/user/{user}/lab/api/settings/miniswan-desktop:plugin"
@@ -228,7 +231,7 @@ def test_typed_characters_arrive_exactly(
     try:
         page = context.new_page()
         login(page, user)
-        page.goto(f"{stack.url}/user/{user}/lab")
+        page.goto(f"{stack.url}/user/{user}/lab?reset")  # not the last test's panels
         expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
 
         # A new desktop gets the browser's layout (nothing chosen in the settings yet).
@@ -284,5 +287,15 @@ def test_typed_characters_arrive_exactly(
         saved = hub.request("GET", settings, as_user=user).json()["settings"]
         assert saved.get("keyboardLayout") == then, saved
         hub.request("DELETE", api, as_user=user)
+    except Exception:
+        # our own context: pytest-playwright's screenshot-on-failure does not see it
+        out = Path("artifacts/e2e/playwright")
+        out.mkdir(parents=True, exist_ok=True)
+        for i, p in enumerate(context.pages):
+            p.screenshot(path=str(out / f"keyboard-{layout}-{i}.png"))
+        container = docker_client.containers.get(stack.container_name(user))
+        logs = container.exec_run(["sh", "-c", "tail -n 40 /tmp/miniswan-desktop-*/*/xpra.log"])
+        (out / f"keyboard-{layout}-xpra.log").write_bytes(logs.output)
+        raise
     finally:
         context.close()
