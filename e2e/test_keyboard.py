@@ -23,7 +23,7 @@ from typing import Any
 import docker
 import pytest
 from conftest import HubAPI, StackInfo, wait_until
-from playwright.sync_api import Browser, CDPSession, Frame, Page, expect
+from playwright.sync_api import Browser, CDPSession, Frame, FrameLocator, Page, expect
 from xpra_client import focus_terminal, wait_for_drawn_window
 
 # ---- keyboards: where each character sits (DOM code, Shift, AltGr) -------------------------
@@ -206,6 +206,20 @@ def client_frame(page: Page, desktop_id: str) -> Frame:
     return frame
 
 
+def drawn_client(page: Page, desktop_id: str) -> tuple[FrameLocator, dict[str, Any]]:
+    """The panel's client once it shows the xterm. Seen under heavy load (load average 12
+    on 2 cores, other suites running): the client page loads but its websocket never
+    reaches xpra (nothing in xpra's log), unrelated to keyboards; the user's remedy, a
+    reload of the client, is tried once."""
+    iframe = f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe'
+    client = page.frame_locator(iframe)
+    try:
+        return client, wait_for_drawn_window(client, timeout=45)
+    except AssertionError:
+        page.locator(iframe).evaluate("frame => frame.contentWindow.location.reload()")
+        return client, wait_for_drawn_window(client, timeout=60)
+
+
 def file_text(hub: HubAPI, user: str, name: str) -> str | None:
     r = hub.request("GET", f"/user/{user}/api/contents/{name}?content=1", as_user=user)
     return r.json().get("content") if r.status_code == 200 else None
@@ -246,10 +260,7 @@ def test_typed_characters_arrive_exactly(
         selector = panel.locator(".miniswan-KeyboardLayout-select")
         expect(selector).to_have_value(layout)
 
-        client = page.frame_locator(
-            f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe'
-        )
-        facts = wait_for_drawn_window(client)
+        client, facts = drawn_client(page, desktop_id)
         focus_terminal(client, facts)
         keys = Keyboard(context.new_cdp_session(page))
         name = f"kbd-{layout}.txt"
