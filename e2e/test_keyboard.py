@@ -261,6 +261,14 @@ def test_typed_characters_arrive_exactly(
         expect(selector).to_have_value(layout)
 
         client, facts = drawn_client(page, desktop_id)
+        # the panel has taken the connected client over (layout, dead keys)
+        wait_until(
+            lambda: client_frame(page, desktop_id).evaluate(
+                "() => !!(window.client && client.miniswanIgnoresDeadKeys)"
+            ),
+            15,
+            "the panel to set up the client's keyboard",
+        )
         focus_terminal(client, facts)
         keys = Keyboard(context.new_cdp_session(page))
         name = f"kbd-{layout}.txt"

@@ -347,8 +347,14 @@ export function applyToClient(
   // the client falls back to keyboard_layout after a key of another script (Cyrillic
   // in a `de` session flips it to `ru` for that key)
   client.keyboard_layout = value.layout;
-  client.key_layout = value.layout;
-  client.send(['layout-changed', value.layout, value.variant]);
+  // what the server has: our last switch, else the client's hello (layout, no variant);
+  // switching again to the same would only reset the keymap under the user's typing
+  const current = client.miniswanLayout ?? client.key_layout;
+  if (current !== layoutValue(value)) {
+    client.key_layout = value.layout;
+    client.send(['layout-changed', value.layout, value.variant]);
+    client.miniswanLayout = layoutValue(value);
+  }
   return true;
 }
 

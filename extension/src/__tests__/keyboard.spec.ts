@@ -211,6 +211,24 @@ describe('applyToClient', () => {
     expect(seen).toEqual(['ê']);
   });
 
+  it('does not switch to the layout the server has already', () => {
+    const sent: unknown[] = [];
+    const client = {
+      connected: true,
+      key_layout: 'fr', // from the hello (the URL's keyboard_layout)
+      send: (packet: unknown) => sent.push(packet)
+    };
+    applyToClient(frameWith(client), { layout: 'fr', variant: '' });
+    expect(sent).toEqual([]);
+    applyToClient(frameWith(client), { layout: 'fr', variant: 'oss' });
+    applyToClient(frameWith(client), { layout: 'fr', variant: 'oss' });
+    applyToClient(frameWith(client), { layout: 'fr', variant: '' });
+    expect(sent).toEqual([
+      ['layout-changed', 'fr', 'oss'],
+      ['layout-changed', 'fr', '']
+    ]);
+  });
+
   it('waits for a connected client', () => {
     const client = { connected: false, send: jest.fn() };
     expect(
