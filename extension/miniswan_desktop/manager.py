@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,9 @@ class DesktopManager:
             for d in desktops:
                 self._desktops.pop(d.id, None)
                 d.cleanup()
+            if self._xkb_dir is not None:  # no desktop uses it any more
+                shutil.rmtree(self._xkb_dir, ignore_errors=True)
+                self._xkb_dir = None
             return desktops
 
     def _changed(self, desktop: Desktop) -> None:
