@@ -11,6 +11,7 @@ from jupyter_server.utils import ensure_async, url_path_join
 from jupyter_server_proxy.handlers import LocalProxyHandler
 from tornado import web
 
+from .keyboard import load_layouts
 from .manager import DesktopError, DesktopManager
 from .session import ACTIVE_STATES, FAILED, RUNNING, STOPPED, Desktop
 
@@ -81,11 +82,13 @@ class DesktopsHandler(BaseDesktopHandler):
                 raise web.HTTPError(400, f"request body is not valid JSON: {e}") from None
         if not isinstance(body, dict):
             raise web.HTTPError(400, "request body must be a JSON object")
-        unknown = set(body) - {"name", "geometry"}
+        unknown = set(body) - {"name", "geometry", "layout", "variant"}
         if unknown:
             raise web.HTTPError(400, f"unknown fields: {', '.join(sorted(unknown))}")
         try:
-            desktop = await self.manager.create(body.get("name"), body.get("geometry"))
+            desktop = await self.manager.create(
+                body.get("name"), body.get("geometry"), body.get("layout"), body.get("variant")
+            )
         except DesktopError as e:
             raise web.HTTPError(e.status, e.message) from None
         self.set_header("Location", self.as_json(desktop)["url"])
@@ -108,12 +111,48 @@ class DesktopHandler(BaseDesktopHandler):
 
     @web.authenticated
     @authorized
+    async def patch(self, desktop_id: str) -> None:
+        """Change the keyboard layout: ``{"layout": "fr", "variant": ""}``."""
+        body = json_object(self.request.body)
+        unknown = set(body) - {"layout", "variant"}
+        if unknown or "layout" not in body:
+            raise web.HTTPError(400, 'the body must be {"layout": str, "variant": str (optional)}')
+        try:
+            desktop = await self.manager.set_layout(
+                desktop_id, body["layout"], body.get("variant")
+            )
+        except DesktopError as e:
+            raise web.HTTPError(e.status, e.message) from None
+        self.write_json(self.as_json(desktop))
+
+    @web.authenticated
+    @authorized
     async def delete(self, desktop_id: str) -> None:
         try:
             desktop = await self.manager.delete(desktop_id)
         except DesktopError as e:
             raise web.HTTPError(e.status, e.message) from None
         self.write_json(self.as_json(desktop))
+
+
+class KeyboardLayoutsHandler(BaseDesktopHandler):
+    """``desktops/api/keyboard-layouts``: the XKB layouts (and variants) a desktop may use."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json([layout.to_dict() for layout in load_layouts().values()])
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (400 otherwise)."""
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError as e:
+        raise web.HTTPError(400, f"request body is not valid JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise web.HTTPError(400, "request body must be a JSON object")
+    return body
 
 
 class AddSlashHandler(JsonErrorsMixin, DesktopMixin, JupyterHandler):
@@ -191,6 +230,7 @@ class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
 # Order matters: the API routes must match before the catch-all proxy route.
 default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
     (r"desktops/api/desktops/?", DesktopsHandler),
+    (r"desktops/api/keyboard-layouts/?", KeyboardLayoutsHandler),
     (r"desktops/api/desktops/([^/]+)/?", DesktopHandler),
     (r"desktops/([^/]+)", AddSlashHandler),
     (r"desktops/([^/]+)/(.*)", DesktopProxyHandler),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import builtins
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .keyboard import LayoutError, check_layout, write_xkb_dir
 from .session import ACTIVE_STATES, Desktop
 from .xpra import DEFAULT_START_COMMAND, check_geometry
 
@@ -45,6 +47,8 @@ class DesktopManager:
         start_timeout: float = 30.0,
         stop_timeout: float = 5.0,
         on_change: Callable[[Desktop], Any] | None = None,
+        keyboard_layout: str = "us",
+        extra_keys: bool = True,
     ) -> None:
         self.runtime_dir = runtime_dir
         self.log_dir = log_dir
@@ -57,6 +61,9 @@ class DesktopManager:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.on_change = on_change
+        self.keyboard_layout = keyboard_layout
+        self.extra_keys = extra_keys
+        self._xkb_dir: Path | None = None
         self._desktops: dict[str, Desktop] = {}
         self._lock = asyncio.Lock()
 
@@ -89,10 +96,41 @@ class DesktopManager:
             raise DesktopError(400, str(e)) from None
         return name, geometry
 
-    async def create(self, name: Any = None, geometry: Any = None) -> Desktop:
+    def validate_layout(self, layout: Any = None, variant: Any = None) -> tuple[str, str]:
+        """Check a keyboard layout (default: ``keyboard_layout``); DesktopError(400) if XKB
+        does not know it."""
+        try:
+            return check_layout(self.keyboard_layout if layout is None else layout, variant)
+        except LayoutError as e:
+            raise DesktopError(400, str(e)) from None
+
+    def xkb_dir(self) -> Path | None:
+        """The private XKB directory with the extra keys, written once per manager."""
+        if self.extra_keys and self._xkb_dir is None:
+            try:
+                self._xkb_dir = write_xkb_dir(self.runtime_dir / "xkb")
+            except OSError:
+                self.extra_keys = False  # no system XKB data here: Xvfb's defaults
+        return self._xkb_dir
+
+    async def set_layout(self, desktop_id: str, layout: Any, variant: Any = None) -> Desktop:
+        """Change a desktop's keyboard layout. Its clients apply it (Xpra's
+        ``layout-changed``), which is what makes Xpra re-read the keymap."""
+        desktop = self.get(desktop_id)
+        desktop.set_layout(*self.validate_layout(layout, variant))
+        return desktop
+
+    async def create(
+        self,
+        name: Any = None,
+        geometry: Any = None,
+        layout: Any = None,
+        variant: Any = None,
+    ) -> Desktop:
         """Validate, check the maximum and launch a new desktop (state ``starting``)."""
         async with self._lock:
             name, geometry = self.validate(name, geometry)
+            layout, variant = self.validate_layout(layout, variant)
             active = sum(1 for d in self._desktops.values() if d.state in ACTIVE_STATES)
             if active >= self.max_desktops:
                 raise DesktopError(
@@ -111,6 +149,9 @@ class DesktopManager:
                 start_command=list(self.start_command),
                 executable=self.executable,
                 extra_args=list(self.extra_args),
+                layout=layout,
+                variant=variant,
+                xkb_dir=self.xkb_dir(),
             )
             self._desktops[desktop.id] = desktop
             self._changed(desktop)
@@ -134,6 +175,9 @@ class DesktopManager:
             for d in desktops:
                 self._desktops.pop(d.id, None)
                 d.cleanup()
+            if self._xkb_dir is not None:  # no desktop uses it any more
+                shutil.rmtree(self._xkb_dir, ignore_errors=True)
+                self._xkb_dir = None
             return desktops
 
     def _changed(self, desktop: Desktop) -> None:

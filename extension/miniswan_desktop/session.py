@@ -69,10 +69,16 @@ class Desktop:
         start_timeout: float = 30.0,
         stop_timeout: float = 5.0,
         log_dir: Path | None = None,
+        layout: str = "us",
+        variant: str = "",
         **spec: Any,
     ) -> None:
         self.id = secrets.token_hex(4)
         self.name = name
+        # The XKB layout the desktop's clients are given (see keyboard.py): Xpra sets it in
+        # the X server from the client's hello and from its `layout-changed` packets.
+        self.layout = layout
+        self.variant = variant
         self.created = datetime.now(UTC)
         self.state = STARTING
         self.reason = ""
@@ -120,7 +126,15 @@ class Desktop:
             "exit_status": self.exit_status,
             "log_tail": self.log_lines if self.state == FAILED else [],
             "reason": self.reason,
+            "layout": self.layout,
+            "variant": self.variant,
         }
+
+    def set_layout(self, layout: str, variant: str = "") -> None:
+        """Record a new keyboard layout (already validated) and tell the listeners."""
+        self.layout, self.variant = layout, variant
+        if self.on_change is not None:
+            self.on_change(self)
 
     async def start(self) -> None:
         """Launch xpra and start supervising it; returns once the process exists."""

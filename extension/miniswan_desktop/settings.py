@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from traitlets import Float, List, TraitError, Unicode, default, validate
+from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 from .xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
@@ -68,6 +68,20 @@ class DesktopSettings(Configurable):
         "Empty: the log lives in the desktop's private directory and goes with it.",
     ).tag(config=True)
 
+    keyboard_layout = Unicode(
+        "us",
+        help="""XKB keyboard layout of a desktop whose creator names none (the browser
+        frontends always send one: the user's setting, else the browser's layout). One of
+        the layouts of /usr/share/X11/xkb/rules/evdev.lst.""",
+    ).tag(config=True)
+
+    keyboard_extra_keys = Bool(
+        True,
+        help="""Give every desktop keymap extra keys (Latin, ASCII, Cyrillic and common
+        European characters on keycodes no PC layout uses), so that characters the layout
+        lacks still arrive (docs/keyboard.md). Off: Xvfb uses the system's XKB data as is.""",
+    ).tag(config=True)
+
     @default("runtime_dir")
     def _default_runtime_dir(self) -> str:
         if os.environ.get("MINISWAN_DESKTOP_RUNTIME_DIR"):
@@ -95,6 +109,8 @@ class DesktopSettings(Configurable):
             "extra_args": list(self.xpra_extra_args),
             "start_timeout": self.start_timeout,
             "stop_timeout": self.stop_timeout,
+            "keyboard_layout": self.keyboard_layout,
+            "extra_keys": self.keyboard_extra_keys,
         }
 
 

@@ -67,6 +67,9 @@ class XpraSpec:
     # Where the session's programs start (a terminal opens there): the user's home, not
     # the private directory that holds the socket.
     working_dir: Path = field(default_factory=Path.home)
+    # Private XKB data for Xvfb (keyboard.write_xkb_dir): keymaps with extra keys so that
+    # every character the HTML5 client sends has a key. None: the system's XKB data.
+    xkb_dir: Path | None = None
 
     @property
     def socket_path(self) -> Path:
@@ -78,10 +81,11 @@ class XpraSpec:
 
     def xvfb(self) -> str:
         w, h = parse_geometry(self.geometry)
+        xkb = f" -xkbdir {shlex.quote(str(self.xkb_dir))}" if self.xkb_dir else ""
         # `$XAUTHORITY` is expanded by xpra, not by us.
         return (
             f"Xvfb +extension GLX +extension Composite -screen 0 {w}x{h}x24+32 -dpi 96"
-            " -nolisten tcp -noreset -auth $XAUTHORITY"
+            f"{xkb} -nolisten tcp -noreset -auth $XAUTHORITY"
         )
 
     def command(self) -> list[str]:

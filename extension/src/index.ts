@@ -25,6 +25,13 @@ import { DesktopAPI } from './request';
 import { addRunningManager } from './running';
 import { CommandIDs, IDesktop, PLUGIN_ID } from './tokens';
 import { addToTreeNewMenu } from './tree';
+import {
+  IKeyboardLayout,
+  ILayoutInfo,
+  KeyboardControl,
+  detectLayout,
+  fetchLayouts
+} from './keyboard';
 import { xpraClientUrl } from './xpra';
 
 /** Notebook 7 sets `notebookPage` (tree, notebooks, edit, ...); JupyterLab does not. */
@@ -55,26 +62,52 @@ const plugin: JupyterFrontEndPlugin<void> = {
       api: new DesktopAPI(app.serviceManager.serverSettings)
     });
     const tracker = new WidgetTracker<DesktopPanel>({ namespace: PLUGIN_ID });
-    let keyboardLayout = '';
+    // keyboard layout (keyboard.ts): the user's setting, else what the browser says
+    let preferred: IKeyboardLayout = { layout: '', variant: '' };
+    const detected = detectLayout();
+    const userLayout = async (): Promise<IKeyboardLayout> =>
+      preferred.layout ? preferred : await detected;
+    model.createDefaults = async () => ({ ...(await userLayout()) });
+    let saveLayout = async (value: IKeyboardLayout): Promise<void> => {
+      preferred = value;
+    };
     const clientUrl = (desktop: IDesktop) =>
-      xpraClientUrl(desktop.url, keyboardLayout);
+      xpraClientUrl(desktop.url, desktop.layout || preferred.layout);
 
     if (settingRegistry) {
       settingRegistry
         .load(plugin.id)
         .then(settings => {
           const read = () => {
-            keyboardLayout = String(
-              settings.get('keyboardLayout').composite ?? ''
-            );
+            preferred = {
+              layout: String(settings.get('keyboardLayout').composite ?? ''),
+              variant: String(settings.get('keyboardVariant').composite ?? '')
+            };
           };
           read();
           settings.changed.connect(read);
+          saveLayout = async value => {
+            preferred = value;
+            await settings.set('keyboardLayout', value.layout);
+            await settings.set('keyboardVariant', value.variant);
+          };
         })
         .catch(error => {
           console.warn('miniswan-desktop: could not load settings', error);
         });
     }
+    let layouts: Promise<ILayoutInfo[]> | null = null;
+    const keyboard = new KeyboardControl({
+      model,
+      layouts: () =>
+        (layouts ??= fetchLayouts(app.serviceManager.serverSettings).catch(
+          () => []
+        )),
+      save: value => saveLayout(value)
+    });
+    tracker.widgetAdded.connect((_, panel) => {
+      panel.toolbar.addItem('keyboard', keyboard.attach(panel.content));
+    });
 
     addCommands(app, {
       model,

@@ -142,11 +142,31 @@ export class DesktopModel implements IDisposable {
     return this.get(id);
   }
 
+  /**
+   * Fields every create request gets unless it names them: the user's keyboard layout
+   * (set by the plugin from its settings and the browser, see keyboard.ts).
+   */
+  createDefaults: () => Promise<ICreateOptions> | ICreateOptions = () => ({});
+
   /** Create a desktop (state `starting`). */
   async create(options: ICreateOptions = {}): Promise<IDesktop> {
+    options = { ...(await this.createDefaults()), ...options };
     const desktop = await this._api.create(options);
     this.applyDesktop(desktop, 'rest');
     return this.get(desktop.id) ?? desktop;
+  }
+
+  /** Change a desktop's keyboard layout; returns it as the server has it now. */
+  async setLayout(
+    id: string,
+    layout: string,
+    variant = ''
+  ): Promise<IDesktop | undefined> {
+    if (!this._api.update) {
+      throw new Error('this server cannot change keyboard layouts');
+    }
+    this.applyDesktop(await this._api.update(id, { layout, variant }), 'rest');
+    return this.get(id);
   }
 
   /** Stop a desktop; the server forgets it. */

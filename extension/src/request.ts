@@ -58,6 +58,11 @@ export interface IDesktopAPI {
   list(): Promise<IDesktop[]>;
   get(id: string): Promise<IDesktop>;
   create(options?: ICreateOptions): Promise<IDesktop>;
+  /** Change a desktop's keyboard layout (PATCH). */
+  update?(
+    id: string,
+    change: { layout: string; variant: string }
+  ): Promise<IDesktop>;
   shutdown(id: string): Promise<IDesktop>;
   shutdownAll(): Promise<IDesktop[]>;
 }
@@ -82,6 +87,16 @@ export class DesktopAPI implements IDesktopAPI {
     return requestAPI<IDesktop>('', this.settings, {
       method: 'POST',
       body: JSON.stringify(options)
+    });
+  }
+
+  update(
+    id: string,
+    change: { layout: string; variant: string }
+  ): Promise<IDesktop> {
+    return requestAPI<IDesktop>(encodeURIComponent(id), this.settings, {
+      method: 'PATCH',
+      body: JSON.stringify(change)
     });
   }
 

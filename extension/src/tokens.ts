@@ -32,6 +32,9 @@ export interface IDesktop {
   exit_status: number | null;
   log_tail: string[];
   reason: string;
+  /** XKB keyboard layout and variant (keyboard.ts); absent from older servers. */
+  layout?: string;
+  variant?: string;
 }
 
 /** The data of one `desktop/state/v1` event. */
@@ -48,6 +51,8 @@ export interface IDesktopEvent {
 export interface ICreateOptions {
   name?: string;
   geometry?: string;
+  layout?: string;
+  variant?: string;
 }
 
 /** Command ids (stable: browser tests and users' shortcuts use them). */

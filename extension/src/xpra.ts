@@ -4,6 +4,7 @@
  * The client falls back to `sessionStorage` for every parameter it is not given, so
  * each one we care about is passed explicitly (see /usr/share/xpra/www/index.html).
  */
+import { layoutForLanguage } from './keyboard';
 
 /** Parameters passed on every client URL. */
 export const XPRA_CLIENT_PARAMS: Readonly<Record<string, string>> = {
@@ -29,81 +30,10 @@ export const XPRA_CLIENT_PARAMS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Xkb layouts that match a browser language's region (`de-CH` -> `ch`). Only regions
- * whose name is also the X keyboard layout of that country are listed.
+ * The X keyboard layout for a browser language tag, `us` when unknown (the table is
+ * in keyboard.ts, with detection from the browser's layout map).
  */
-const REGION_LAYOUTS = new Set([
-  'at',
-  'be',
-  'br',
-  'ca',
-  'ch',
-  'cz',
-  'de',
-  'dk',
-  'es',
-  'fi',
-  'fr',
-  'gb',
-  'hu',
-  'it',
-  'jp',
-  'latam',
-  'nl',
-  'no',
-  'pl',
-  'pt',
-  'ro',
-  'ru',
-  'se',
-  'sk',
-  'tr',
-  'ua',
-  'us'
-]);
-
-/** Layouts for a bare language (`fr` -> `fr`, `en` -> `us`, `sv` -> `se`). */
-const LANGUAGE_LAYOUTS: Record<string, string> = {
-  cs: 'cz',
-  da: 'dk',
-  de: 'de',
-  el: 'gr',
-  en: 'us',
-  es: 'es',
-  fi: 'fi',
-  fr: 'fr',
-  hu: 'hu',
-  it: 'it',
-  ja: 'jp',
-  nb: 'no',
-  nl: 'nl',
-  pl: 'pl',
-  pt: 'pt',
-  ro: 'ro',
-  ru: 'ru',
-  sk: 'sk',
-  sv: 'se',
-  tr: 'tr',
-  uk: 'ua'
-};
-
-/**
- * The X keyboard layout for a browser language tag (`navigator.language`), `us` when
- * unknown. `en-GB` -> `gb`, `de-CH` -> `ch`, `es-AR` -> `latam`, `fr` -> `fr`.
- */
-export function keyboardLayoutFor(language: string | undefined): string {
-  const [lang = '', region = ''] = (language ?? '')
-    .toLowerCase()
-    .replace('_', '-')
-    .split('-');
-  if (lang === 'es' && region && !['es'].includes(region)) {
-    return 'latam';
-  }
-  if (region && REGION_LAYOUTS.has(region)) {
-    return region;
-  }
-  return LANGUAGE_LAYOUTS[lang] ?? 'us';
-}
+export const keyboardLayoutFor = layoutForLanguage;
 
 /**
  * The client URL for a desktop: `desktop.url` (ends with `/`) plus the parameters.

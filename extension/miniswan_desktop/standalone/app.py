@@ -31,12 +31,20 @@ from traitlets import Dict, Float, Int, Unicode, default, validate
 from traitlets.config import Application
 
 from .. import __version__
+from ..keyboard import preference_path
 from ..manager import DesktopManager
 from ..session import Desktop
 from ..settings import DesktopSettings
 from .activity import ActivityReporter, last_activity
 from .desktop import SingleDesktop
-from .handlers import SERVICE_SETTING, PageHandler, RestartHandler, StatusHandler, VersionHandler
+from .handlers import (
+    SERVICE_SETTING,
+    KeyboardHandler,
+    PageHandler,
+    RestartHandler,
+    StatusHandler,
+    VersionHandler,
+)
 from .proxy import DesktopProxyHandler
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -209,7 +217,7 @@ class DesktopServer(DesktopSettings, Application):
             max_geometry=self.geometry,
             on_change=self._log_change,
         )
-        self.desktop = SingleDesktop(self.manager)
+        self.desktop = SingleDesktop(self.manager, keyboard_file=preference_path())
         self.web_app = self.make_app()
 
     def make_app(self) -> web.Application:
@@ -223,6 +231,7 @@ class DesktopServer(DesktopSettings, Application):
             (route(url_path_join(prefix, "api")) + "/?", VersionHandler),
             (route(url_path_join(prefix, "api/status")), StatusHandler),
             (route(url_path_join(prefix, "api/restart")), RestartHandler),
+            (route(url_path_join(prefix, "api/keyboard")), KeyboardHandler),
             (route(desktop_url.rstrip("/")), web.RedirectHandler, {"url": desktop_url}),
             (route(desktop_url) + "(.*)", DesktopProxyHandler),
         ]

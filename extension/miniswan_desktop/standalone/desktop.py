@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+from ..keyboard import load_preference
 from ..manager import DesktopError, DesktopManager
 from ..session import ACTIVE_STATES, Desktop
 
@@ -18,8 +20,10 @@ class SingleDesktop:
     desktop id changes, its URL (``<prefix>desktop/``) does not.
     """
 
-    def __init__(self, manager: DesktopManager) -> None:
+    def __init__(self, manager: DesktopManager, keyboard_file: Path | None = None) -> None:
         self.manager = manager
+        # the user's saved keyboard layout (keyboard.preference_path); a restart keeps it
+        self.keyboard_file = keyboard_file
         self.desktop: Desktop | None = None
         self._lock = asyncio.Lock()
 
@@ -49,5 +53,9 @@ class SingleDesktop:
         return self.desktop.to_dict()
 
     async def _create(self) -> Desktop:
-        self.desktop = await self.manager.create(DESKTOP_NAME)
+        saved = load_preference(self.keyboard_file) if self.keyboard_file else None
+        layout, variant = saved or (None, None)
+        if self.desktop is not None and not saved:  # a restart keeps the layout in use
+            layout, variant = self.desktop.layout, self.desktop.variant
+        self.desktop = await self.manager.create(DESKTOP_NAME, layout=layout, variant=variant)
         return self.desktop

@@ -17,7 +17,8 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
 from .. import __version__
-from ..handlers import JsonErrorsMixin
+from ..handlers import JsonErrorsMixin, json_object
+from ..keyboard import layout_for_accept_language, load_layouts, save_preference
 from ..manager import DesktopError
 from .activity import ACTIVITY_KEY
 from .desktop import SingleDesktop
@@ -78,6 +79,14 @@ class PageHandler(HubUserMixin, web.RequestHandler):
             hub_home=self.settings["hub_home_url"],
             status=json.dumps(self.desktop_status()),
             xsrf=_text(self.xsrf_token),
+            # keyboard: the language's layout, used when the browser has no layout map
+            # and the user saved no choice (see keyboard.py)
+            language_layout=layout_for_accept_language(
+                self.request.headers.get("Accept-Language")
+            ),
+            keyboard_saved=bool(
+                self.service.keyboard_file and self.service.keyboard_file.exists()
+            ),
         )
 
 
@@ -117,6 +126,37 @@ class RestartHandler(ApiHandler):
             await self.service.restart()
         except DesktopError as e:
             raise web.HTTPError(e.status, e.message) from None
+        self.write_json(self.desktop_status())
+
+
+class KeyboardHandler(ApiHandler):
+    """``PUT <prefix>api/keyboard`` ``{"layout", "variant", "save"}``: the desktop's keyboard
+    layout; ``save`` (default true) also keeps it as the user's choice for next time.
+    ``GET``: the layouts XKB knows (name, description, variants)."""
+
+    @web.authenticated
+    def get(self) -> None:
+        self.write_json([layout.to_dict() for layout in load_layouts().values()])
+
+    @web.authenticated
+    async def put(self) -> None:
+        body = json_object(self.request.body)
+        unknown = set(body) - {"layout", "variant", "save"}
+        if unknown or "layout" not in body:
+            raise web.HTTPError(
+                400, 'the body must be {"layout": str, "variant": str, "save": bool}'
+            )
+        desktop = self.service.desktop
+        if desktop is None:
+            raise web.HTTPError(409, "the desktop was never started")
+        try:
+            desktop = await self.service.manager.set_layout(
+                desktop.id, body["layout"], body.get("variant")
+            )
+        except DesktopError as e:
+            raise web.HTTPError(e.status, e.message) from None
+        if body.get("save", True) and self.service.keyboard_file:
+            save_preference(self.service.keyboard_file, desktop.layout, desktop.variant)
         self.write_json(self.desktop_status())
 
 

@@ -1,0 +1,268 @@
+"""Keyboard layouts: validation against XKB, the REST API (create, PATCH, list), the
+private XKB directory with the extra keys (compiled by the real xkbcomp), and a desktop
+that starts with it (real xpra and Xvfb)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from miniswan_desktop import keyboard
+from miniswan_desktop.keyboard import (
+    LayoutError,
+    check_layout,
+    extra_pairs,
+    extra_symbols,
+    html5_keysym_names,
+    load_layouts,
+    load_preference,
+    parse_rules_list,
+    save_preference,
+    spare_keycodes,
+    write_xkb_dir,
+)
+
+HAS_XKB = (keyboard.SYSTEM_XKB_DIR / keyboard.RULES_LIST).exists()
+requires_xkb = pytest.mark.skipif(not HAS_XKB, reason="no XKB data (apt: xkb-data)")
+HAS_CLIENT = keyboard.HTML5_KEYCODES.exists()
+
+RULES_SAMPLE = """\
+! model
+  pc105           Generic 105-key PC
+
+! layout
+  us              English (US)
+  de              German
+  ru              Russian
+
+! variant
+  intl            us: English (US, intl., with dead keys)
+  nodeadkeys      de: German (no dead keys)
+  phonetic        ru: Russian (phonetic)
+
+! option
+  grp             Switching to another layout
+"""
+
+
+def test_parse_rules_list():
+    layouts = parse_rules_list(RULES_SAMPLE)
+    assert list(layouts) == ["de", "ru", "us"]
+    assert layouts["de"].description == "German"
+    assert layouts["de"].variants == {"nodeadkeys": "German (no dead keys)"}
+    assert layouts["us"].to_dict()["variants"] == {"intl": "English (US, intl., with dead keys)"}
+
+
+@pytest.mark.parametrize(
+    ("layout", "variant"), [("de", ""), ("de", "nodeadkeys"), ("ru", None), ("us", "intl")]
+)
+def test_check_layout_accepts(layout, variant):
+    assert check_layout(layout, variant, parse_rules_list(RULES_SAMPLE)) == (layout, variant or "")
+
+
+@pytest.mark.parametrize(
+    ("layout", "variant", "fragment"),
+    [
+        ("xx", "", "unknown keyboard layout 'xx'"),
+        ("ar", "", "unknown keyboard layout"),  # not in the sample: never guessed
+        ("de", "phonetic", "no variant 'phonetic'"),
+        ("de;rm -rf /", "", "XKB layout name"),
+        ("", "", "XKB layout name"),
+        (3, "", "XKB layout name"),
+        ("de", "../x", "XKB variant name"),
+        ("DE", "", "XKB layout name"),
+    ],
+)
+def test_check_layout_rejects_with_a_hint(layout, variant, fragment):
+    with pytest.raises(LayoutError) as e:
+        check_layout(layout, variant, parse_rules_list(RULES_SAMPLE))
+    assert fragment in str(e.value)
+    assert "desktops/api/keyboard-layouts" in str(e.value)
+
+
+@requires_xkb
+def test_system_layouts_include_the_tested_ones():
+    layouts = load_layouts()
+    for name in ("us", "de", "fr", "ru", "ch", "latam", "gb"):
+        assert name in layouts
+    assert "nodeadkeys" in layouts["de"].variants
+
+
+def test_extra_keys_fit_on_the_spare_keycodes():
+    pairs = extra_pairs()
+    assert len(pairs) <= len(spare_keycodes())
+    chars = [c for pair in pairs for c in pair]
+    assert len(chars) == len(set(chars)), "a character on two extra keys"
+    for c in "azAZ@{[]}\\|~^`ßüÄé€êôжЖёЁїґ":
+        assert c in chars
+
+
+@pytest.mark.skipif(not HAS_CLIENT, reason="no Xpra HTML5 client (apt: xpra)")
+def test_extra_keys_use_the_html5_clients_keysym_names():
+    names = html5_keysym_names()
+    assert names["ж"] == "Cyrillic_zhe"
+    assert names["ü"] == "udiaeresis"
+    assert names["@"] == "at"
+    symbols = extra_symbols(names)
+    assert "[ Cyrillic_zhe, Cyrillic_ZHE ]" in symbols
+    assert "[ a, A ]" in symbols
+    assert "[ backslash, bracketright ]" in symbols or "backslash" in symbols
+
+
+def test_extra_symbols_fall_back_to_unicode_keysyms():
+    assert "[ U0430, U0410 ]" in extra_symbols({})
+
+
+@requires_xkb
+@pytest.mark.skipif(shutil.which("xkbcomp") is None, reason="no xkbcomp (apt: x11-xkb-utils)")
+@pytest.mark.parametrize("layout", ["ru", "de", "fr", "us"])
+def test_private_xkb_dir_compiles_with_extra_keys(tmp_path: Path, layout: str):
+    xkb = write_xkb_dir(tmp_path / "xkb")
+    keymap = tmp_path / "keymap.xkb"
+    keymap.write_text(
+        "xkb_keymap {\n"
+        ' xkb_keycodes { include "evdev+aliases(qwerty)" };\n'
+        ' xkb_types { include "complete" };\n'
+        ' xkb_compat { include "complete" };\n'
+        f' xkb_symbols {{ include "pc+{layout}+inet(evdev)" }};\n'
+        "};\n"
+    )
+    out = tmp_path / "out.xkb"
+    subprocess.run(
+        ["xkbcomp", "-w0", f"-R{xkb}", str(keymap), "-xkb", str(out)], check=True, timeout=30
+    )
+    compiled = out.read_text()
+    # Latin letters even in ru, Cyrillic even in us, on the extra keys
+    assert re.search(r"key <I147> \{[^}]*\[\s*a,\s*A\s*\]", compiled)
+    assert "Cyrillic_zhe" in compiled
+    # the layout's own keys are untouched (KeyQ is q, a or Cyrillic_shorti)
+    q = {"ru": "Cyrillic_shorti", "de": "q", "fr": "a", "us": "q"}[layout]
+    assert re.search(rf"key <AD01> \{{[^}}]*\[\s*{q},", compiled)
+
+
+def test_preference_round_trip(tmp_path: Path):
+    path = tmp_path / "home" / ".config" / "miniswan-desktop" / "keyboard.json"
+    assert load_preference(path) is None
+    save_preference(path, "de", "nodeadkeys")
+    if HAS_XKB:
+        assert load_preference(path) == ("de", "nodeadkeys")
+    path.write_text('{"layout": "../../etc"}')
+    assert load_preference(path) is None
+    path.write_text("not json")
+    assert load_preference(path) is None
+
+
+# ---- REST -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def desktop_config():
+    return {"max_desktops": 2, "start_timeout": 30.0}
+
+
+@requires_xkb
+async def test_layouts_are_listed(jp_fetch):
+    r = await jp_fetch("desktops", "api", "keyboard-layouts")
+    layouts = {layout["name"]: layout for layout in json.loads(r.body)}
+    assert layouts["de"]["description"]
+    assert "nodeadkeys" in layouts["de"]["variants"]
+
+
+@requires_xkb
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"layout": "xx"}, "unknown keyboard layout 'xx'"),
+        ({"layout": "de", "variant": "bogus"}, "no variant 'bogus'"),
+        ({"layout": ["de"]}, "XKB layout name"),
+    ],
+)
+async def test_create_rejects_unknown_layouts(api, body, fragment):
+    r = await api.call("POST", body=body)
+    assert r.code == 400, r.body
+    message = json.loads(r.body)["message"]
+    assert fragment in message and "keyboard-layouts" in message
+    assert await api.list() == []
+
+
+@requires_xkb
+async def test_layout_at_creation_and_update(api, xpra_required):
+    d = await api.create(layout="de", variant="nodeadkeys")
+    assert (d["layout"], d["variant"]) == ("de", "nodeadkeys")
+    running = await api.wait_state(d["id"], {"running", "failed"})
+    assert running["state"] == "running", running  # Xvfb accepted the private XKB dir
+
+    r = await api.call("PATCH", d["id"], body={"layout": "fr"})
+    assert r.code == 200, r.body
+    assert (json.loads(r.body)["layout"], json.loads(r.body)["variant"]) == ("fr", "")
+    assert (await api.get(d["id"]))["layout"] == "fr"
+
+    for body, code in [
+        ({"layout": "qq"}, 400),
+        ({"variant": "x"}, 400),
+        ({"layout": "fr", "colour": 1}, 400),
+        ("[]", 400),
+    ]:
+        r = await api.call("PATCH", d["id"], body=body)
+        assert r.code == code, (body, r.body)
+    assert (await api.get(d["id"]))["layout"] == "fr"
+    r = await api.call("PATCH", "nosuchid", body={"layout": "fr"})
+    assert r.code == 404
+    await api.delete(d["id"])
+
+
+@requires_xkb
+async def test_default_layout_is_us(api):
+    # max 2 desktops: validation only, the desktop is deleted at once
+    d = await api.create()
+    assert (d["layout"], d["variant"]) == ("us", "")
+    await api.delete(d["id"])
+
+
+# ---- the language table, shared with the frontend -------------------------------------
+
+KEYBOARD_TS = Path(__file__).parents[1] / "src" / "keyboard.ts"
+
+
+def _ts_block(name: str) -> str:
+    text = KEYBOARD_TS.read_text()
+    start = text.index(name)
+    return text[start : text.index(";\n", start)]
+
+
+@pytest.mark.skipif(not KEYBOARD_TS.exists(), reason="no frontend source here")
+def test_language_tables_match_the_frontend():
+    ts_languages = dict(re.findall(r"(\w+): '(\w+)'", _ts_block("LANGUAGE_LAYOUTS")))
+    assert ts_languages == keyboard.LANGUAGE_LAYOUTS
+    for name, python in [
+        ("REGION_LAYOUTS", keyboard.REGION_LAYOUTS),
+        ("US_ENGLISH_REGIONS", keyboard.US_ENGLISH_REGIONS),
+        ("NON_LATIN", keyboard.NON_LATIN),
+    ]:
+        block = _ts_block(name).split("[", 1)[1]
+        assert set(re.findall(r"'(\w+)'", block)) == python, name
+
+
+@pytest.mark.parametrize(
+    ("header", "layout"),
+    [
+        ("de-CH,de;q=0.9,en;q=0.8", "ch"),
+        ("es-AR,es;q=0.9", "latam"),
+        ("ru-RU,ru;q=0.9", "ru"),
+        ("ru-DE", "ru"),
+        ("en-IN", "us"),
+        ("fr-BE", "be"),
+        ("ar", "ara"),
+        ("sr-Latn-RS", "rs"),
+        ("", "us"),
+        (None, "us"),
+        ("*", "us"),
+    ],
+)
+def test_layout_for_accept_language(header, layout):
+    assert keyboard.layout_for_accept_language(header) == layout
