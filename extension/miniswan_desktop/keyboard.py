@@ -27,7 +27,7 @@ HTML5_KEYCODES = Path("/usr/share/xpra/www/js/Keycodes.js")
 
 # Layout and variant names in evdev.lst are lower-case ASCII words ("de", "latam",
 # "nodeadkeys", "dvorak-intl"): anything else never reaches setxkbmap.
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
 
 HOW_TO_LIST = (
     "GET desktops/api/keyboard-layouts lists the valid layouts and their variants "

@@ -14,7 +14,7 @@ from .keyboard import LayoutError, check_layout, write_xkb_dir
 from .session import ACTIVE_STATES, Desktop
 from .xpra import DEFAULT_START_COMMAND, check_geometry
 
-_NAME = re.compile(r"^[\w][\w .,:@()+-]{0,63}$")
+_NAME = re.compile(r"^[\w][\w .,:@()+-]{0,63}\Z")
 
 
 class DesktopError(Exception):

@@ -28,7 +28,7 @@ xterm starts beside it, and closing it does not end the desktop."""
 # there disables it whatever the image's /etc/xpra says.
 USER_CONF = "# written by miniswan-desktop: no extra start commands\nstart =\n"
 
-_GEOMETRY = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+_GEOMETRY = re.compile(r"^(\d{2,5})x(\d{2,5})\Z")
 
 
 class GeometryError(ValueError):

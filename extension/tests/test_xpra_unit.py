@@ -63,7 +63,8 @@ def test_manager_validation(tmp_path: Path):
     m = DesktopManager(runtime_dir=tmp_path)
     assert m.validate() == ("Desktop 1", "1280x800")
     assert m.validate("Mon bureau é", "800x600") == ("Mon bureau é", "800x600")
-    for name, geometry in (("", None), ("a/b", None), (None, "1x1"), (None, 5)):
+    bad = [("", None), ("a/b", None), ("desk\n", None), (None, "1x1"), (None, 5)]
+    for name, geometry in bad:
         with pytest.raises(DesktopError) as err:
             m.validate(name, geometry)
         assert err.value.status == 400

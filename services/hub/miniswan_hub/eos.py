@@ -31,7 +31,7 @@ from traitlets import Float, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 # Names that can be a path component, a keytab field and an authdb identifier as they are.
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 # Where a user container finds its key (the directory is mounted read-only).
 KEY_DIR_IN_CONTAINER = "/etc/eos-key"
 # One hub process edits the keytab and authdb: spawns of new users take turns.

@@ -22,7 +22,7 @@ SESSION_TYPES: dict[str, str] = {
 DEFAULT_SESSION = "jupyterlab"
 FIELDS = ("session", "stack", "platform", "cores", "memory", "env_script")
 # An environment script's path: printable, no shell or control characters, not too long.
-SCRIPT_PATH = re.compile(r"^[A-Za-z0-9._/+@=, -]{1,255}$")
+SCRIPT_PATH = re.compile(r"^[A-Za-z0-9._/+@=, -]{1,255}\Z")
 
 
 class OptionsError(ValueError):
