@@ -67,6 +67,8 @@ class XpraSpec:
     # Where the session's programs start (a terminal opens there): the user's home, not
     # the private directory that holds the socket.
     working_dir: Path = field(default_factory=Path.home)
+    # Largest size the screen can take when a client resizes it (see framebuffer()).
+    max_screen: str | None = None
 
     @property
     def socket_path(self) -> Path:
@@ -76,8 +78,22 @@ class XpraSpec:
     def log_file(self) -> Path:
         return self.log_path or self.session_dir / LOG_NAME
 
-    def xvfb(self) -> str:
+    def framebuffer(self) -> tuple[int, int]:
+        """Xvfb's screen size: the most the X screen can grow to, never less than `geometry`.
+
+        Xvfb cannot grow its screen beyond the size it started with, but RandR (which xpra
+        uses to follow the browser's panel or window) sets any size up to it. So Xvfb starts
+        at `max_screen` and the first client resizes the screen to its own size. Memory: the
+        framebuffer costs 4 bytes a pixel (about 33 MB at 3840x2160).
+        """
         w, h = parse_geometry(self.geometry)
+        if not self.max_screen:
+            return w, h
+        max_w, max_h = parse_geometry(self.max_screen)
+        return max(w, max_w), max(h, max_h)
+
+    def xvfb(self) -> str:
+        w, h = self.framebuffer()
         # `$XAUTHORITY` is expanded by xpra, not by us.
         return (
             f"Xvfb +extension GLX +extension Composite -screen 0 {w}x{h}x24+32 -dpi 96"

@@ -29,6 +29,37 @@ def test_command_listens_only_on_the_private_socket(tmp_path: Path):
     assert shlex.split(child.split("=", 1)[1]) == xpra.DEFAULT_START_COMMAND
 
 
+def test_framebuffer_is_the_largest_screen_a_client_may_resize_to(tmp_path: Path):
+    # Xvfb cannot grow beyond its start size: it starts at max_screen, never below geometry.
+    spec = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768", max_screen="3840x2160")
+    assert spec.framebuffer() == (3840, 2160)
+    assert "-screen 0 3840x2160x24+32" in spec.xvfb()
+    wide = xpra.XpraSpec(session_dir=tmp_path, geometry="5000x1000", max_screen="3840x2160")
+    assert wide.framebuffer() == (5000, 2160)
+    fixed = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768")
+    assert fixed.framebuffer() == (1024, 768)
+
+
+def test_max_screen_setting_reaches_the_desktops(tmp_path: Path):
+    from traitlets import TraitError
+
+    from miniswan_desktop.settings import DesktopSettings
+
+    settings = DesktopSettings(runtime_dir=str(tmp_path / "rt"), max_screen=" 1920x1080 ")
+    kwargs = settings.manager_kwargs()
+    assert kwargs["max_screen"] == "1920x1080"
+    assert (
+        DesktopSettings(runtime_dir=str(tmp_path / "rt"), max_screen="").manager_kwargs()[
+            "max_screen"
+        ]
+        is None
+    )
+    with pytest.raises(TraitError):
+        DesktopSettings(max_screen="huge")
+    manager = DesktopManager(runtime_dir=tmp_path, **{"max_screen": "1920x1080"})
+    assert manager.max_screen == "1920x1080"
+
+
 def test_env_and_config(tmp_path: Path):
     spec = xpra.XpraSpec(session_dir=tmp_path)
     env = spec.env({"DISPLAY": ":9", "HOME": "/home/u"})
