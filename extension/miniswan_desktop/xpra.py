@@ -92,6 +92,27 @@ class XpraSpec:
         max_w, max_h = parse_geometry(self.max_screen)
         return max(w, max_w), max(h, max_h)
 
+    def start_child(self) -> list[str]:
+        """The start command, run in a screen of `geometry` when Xvfb is larger.
+
+        Xvfb starts at the framebuffer's size; without this the start command's windows
+        would be placed (centred, by openbox) on that large screen, and the first client's
+        smaller size would push them to its bottom-right corner. xrandr adds a mode of
+        `geometry` to Xvfb's output and switches to it, then the start command replaces the
+        shell (so --exit-with-children follows it). No xrandr: the screen stays large.
+        """
+        w, h = parse_geometry(self.geometry)
+        if self.framebuffer() == (w, h):
+            return list(self.start_command)
+        mode = f"{w}x{h}"
+        script = (
+            # (--newmode fails harmlessly if Xvfb already has a mode of that name)
+            f"xrandr --newmode {mode} 0 {w} {w} {w} {w} {h} {h} {h} {h} 2>/dev/null;"
+            f" xrandr --addmode screen {mode} && xrandr --output screen --mode {mode}"
+            ' || echo "miniswan-desktop: could not set the screen size" >&2; exec "$@"'
+        )
+        return ["/bin/sh", "-c", script, "miniswan-desktop-screen", *self.start_command]
+
     def xvfb(self) -> str:
         w, h = self.framebuffer()
         # `$XAUTHORITY` is expanded by xpra, not by us.
@@ -132,7 +153,7 @@ class XpraSpec:
             "--clipboard=yes",
             "--clipboard-direction=both",
             f"--xvfb={self.xvfb()}",
-            f"--start-child={shlex.join(self.start_command)}",
+            f"--start-child={shlex.join(self.start_child())}",
             "--exit-with-children=yes",
             "--terminate-children=yes",
             *self.extra_args,
