@@ -14,7 +14,7 @@ import docker
 import pytest
 from conftest import HubAPI, StackInfo, wait_until
 from lab_ui import launch_desktop, open_lab
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Error, Frame, Page, expect
 from xpra_client import focus_terminal, wait_for_drawn_window
 
 
@@ -58,6 +58,25 @@ def read_home_file(hub: HubAPI, user: str, name: str) -> str | None:
     return r.json().get("content") if r.status_code == 200 else None
 
 
+def dismiss_and_focus_terminal(page: Page, client, facts: dict) -> bool:
+    """Click into the terminal, after dismissing JupyterLab's own "Server unavailable"
+    dialog: JupyterLab shows it when one of its requests got the hub's answer during the
+    outage (docs/desktops.md), which may arrive after the desktop reconnected."""
+    dialog = page.locator(".jp-Dialog", has_text="Server unavailable")
+    if dialog.count():
+        dialog.get_by_role("button", name="Dismiss").click()
+    try:
+        screen = client.locator("div.window canvas").first
+        white = facts["white"]
+        screen.click(
+            position={"x": white["x"] + white["w"] / 2, "y": white["y"] + white["h"] / 2},
+            timeout=2_000,
+        )
+    except Error:
+        return False
+    return True
+
+
 def client_frame(page: Page, desktop_id: str) -> Frame:
     frame = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe')
     handle = frame.element_handle()
@@ -92,7 +111,7 @@ def desktop(
     }
 
 
-def test_clipboard_both_ways_between_browser_and_desktop(
+def test_clipboard_both_ways_and_screen_follows_the_panel(
     page: Page, hub: HubAPI, user: str, desktop: dict
 ) -> None:
     token = uuid.uuid4().hex[:8]
@@ -116,20 +135,30 @@ def test_clipboard_both_ways_between_browser_and_desktop(
     # Copy in the browser: pasted into the terminal (Shift+Insert), written to a file.
     frame.evaluate(f"navigator.clipboard.writeText('from-browser-{token}')")
     focus_terminal(desktop["client"], desktop["facts"])  # the client reads the clipboard
+    container, env = desktop["container"], desktop["env"]
+    wait_until(
+        lambda: (
+            in_session(container, env, "xclip", "-o", "-selection", "clipboard")
+            == f"from-browser-{token}"
+        ),
+        30,
+        "the browser's clipboard to become the desktop's CLIPBOARD",
+    )
     page.keyboard.type("cat > ~/pasted.txt\n", delay=30)
     page.keyboard.press("Shift+Insert")
-    page.keyboard.press("Enter")
+
+    def pasted() -> bool:
+        # xterm inserts the selection when it arrives, maybe after a key typed later: send
+        # the line (Enter) until cat has written it
+        page.keyboard.press("Enter")
+        content = read_home_file(hub, user, "pasted.txt") or ""
+        return f"from-browser-{token}" in content.splitlines()
+
+    wait_until(pasted, 30, "the browser's clipboard pasted into the desktop's terminal", 1)
     page.keyboard.press("Control+d")
-    wait_until(
-        lambda: read_home_file(hub, user, "pasted.txt") == f"from-browser-{token}\n",
-        30,
-        "the browser's clipboard pasted into the desktop's terminal",
-    )
 
-
-def test_screen_follows_the_panel_size(page: Page, desktop: dict) -> None:
+    # The screen follows the panel's size (one test with the clipboard: one server less).
     panel = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop["id"]}"] iframe')
-    container, env = desktop["container"], desktop["env"]
 
     def resize_panel(width: int, height: int) -> None:
         """Size the browser window so that the panel's client area is width x height."""
@@ -158,6 +187,12 @@ def test_screen_follows_the_panel_size(page: Page, desktop: dict) -> None:
     canvas = desktop["client"].locator("div.window canvas").first
     expect(canvas).to_have_js_property("width", 1400)
     expect(canvas).to_have_js_property("height", 900)
+    frame = client_frame(page, desktop["id"])
+    # no scrollbar takes room from the client's page
+    assert frame.evaluate(
+        "() => { const e = document.documentElement;"
+        " return innerWidth === e.clientWidth && innerHeight === e.clientHeight; }"
+    )
 
 
 def test_proxy_restart_reconnects_to_the_same_session(
@@ -200,7 +235,11 @@ def test_proxy_restart_reconnects_to_the_same_session(
     assert hub.request("GET", desktop["api"], as_user=user).json()["pid"] == desktop["pid"]
     assert find_window(container, env, "before-drop") == before
     facts = wait_for_drawn_window(desktop["client"])
-    focus_terminal(desktop["client"], facts)
+    wait_until(
+        lambda: dismiss_and_focus_terminal(page, desktop["client"], facts),
+        30,
+        "a click into the terminal",
+    )
     page.keyboard.type("echo typed-after-the-drop > ~/after-drop.txt\n", delay=30)
     wait_until(
         lambda: read_home_file(hub, user, "after-drop.txt") == "typed-after-the-drop\n",
