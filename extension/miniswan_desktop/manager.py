@@ -41,6 +41,7 @@ class DesktopManager:
         max_desktops: int = 4,
         geometry: str = "1280x800",
         max_geometry: str = "3840x2160",
+        max_screen: str | None = None,
         start_command: list[str] | None = None,
         executable: str = "xpra",
         extra_args: list[str] | None = None,
@@ -55,6 +56,7 @@ class DesktopManager:
         self.max_desktops = max_desktops
         self.geometry = geometry
         self.max_geometry = max_geometry
+        self.max_screen = max_screen
         self.start_command = list(start_command or DEFAULT_START_COMMAND)
         self.executable = executable
         self.extra_args = list(extra_args or [])
@@ -146,6 +148,7 @@ class DesktopManager:
                 start_timeout=self.start_timeout,
                 stop_timeout=self.stop_timeout,
                 geometry=geometry,
+                max_screen=self.max_screen,
                 start_command=list(self.start_command),
                 executable=self.executable,
                 extra_args=list(self.extra_args),

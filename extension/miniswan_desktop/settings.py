@@ -33,7 +33,17 @@ class DesktopSettings(Configurable):
 
     geometry = Unicode(
         "1280x800",
-        help="Desktop size WxH (the Xvfb screen) when the client asks for none.",
+        help="""Desktop size WxH when the client asks for none. Once a browser connects,
+        the screen takes the size of its panel or window (up to max_screen).""",
+    ).tag(config=True)
+
+    max_screen = Unicode(
+        "3840x2160",
+        help="""Largest WxH a desktop's screen grows to when the browser's panel or window
+        grows: the screen follows the client's size (xpra sets it with RandR), within Xvfb's
+        framebuffer, which is allocated at this size (4 bytes a pixel: about 33 MB at
+        3840x2160, 8 MB at 1920x1080). Larger windows show the desktop at this size. Empty:
+        a desktop's screen never grows beyond the geometry it was created with.""",
     ).tag(config=True)
 
     xpra_executable = Unicode(
@@ -95,6 +105,10 @@ class DesktopSettings(Configurable):
     def _validate_geometry(self, proposal: dict[str, Any]) -> str:
         return normalised_geometry(proposal["value"])
 
+    @validate("max_screen")
+    def _validate_max_screen(self, proposal: dict[str, Any]) -> str:
+        return normalised_geometry(proposal["value"]) if proposal["value"] else ""
+
     def manager_kwargs(self) -> dict[str, Any]:
         """The ``DesktopManager`` arguments these settings give (after creating the
         runtime directory)."""
@@ -104,6 +118,7 @@ class DesktopSettings(Configurable):
             "runtime_dir": runtime_dir,
             "log_dir": Path(self.log_dir) if self.log_dir else None,
             "geometry": self.geometry,
+            "max_screen": self.max_screen or None,
             "start_command": list(self.start_command),
             "executable": self.xpra_executable,
             "extra_args": list(self.xpra_extra_args),

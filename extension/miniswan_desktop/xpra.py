@@ -70,6 +70,8 @@ class XpraSpec:
     # Private XKB data for Xvfb (keyboard.write_xkb_dir): keymaps with extra keys so that
     # every character the HTML5 client sends has a key. None: the system's XKB data.
     xkb_dir: Path | None = None
+    # Largest size the screen can take when a client resizes it (see framebuffer()).
+    max_screen: str | None = None
 
     @property
     def socket_path(self) -> Path:
@@ -79,8 +81,43 @@ class XpraSpec:
     def log_file(self) -> Path:
         return self.log_path or self.session_dir / LOG_NAME
 
-    def xvfb(self) -> str:
+    def framebuffer(self) -> tuple[int, int]:
+        """Xvfb's screen size: the most the X screen can grow to, never less than `geometry`.
+
+        Xvfb cannot grow its screen beyond the size it started with, but RandR (which xpra
+        uses to follow the browser's panel or window) sets any size up to it. So Xvfb starts
+        at `max_screen` and the first client resizes the screen to its own size. Memory: the
+        framebuffer costs 4 bytes a pixel (about 33 MB at 3840x2160).
+        """
         w, h = parse_geometry(self.geometry)
+        if not self.max_screen:
+            return w, h
+        max_w, max_h = parse_geometry(self.max_screen)
+        return max(w, max_w), max(h, max_h)
+
+    def start_child(self) -> list[str]:
+        """The start command, run in a screen of `geometry` when Xvfb is larger.
+
+        Xvfb starts at the framebuffer's size; without this the start command's windows
+        would be placed (centred, by openbox) on that large screen, and the first client's
+        smaller size would push them to its bottom-right corner. xrandr adds a mode of
+        `geometry` to Xvfb's output and switches to it, then the start command replaces the
+        shell (so --exit-with-children follows it). No xrandr: the screen stays large.
+        """
+        w, h = parse_geometry(self.geometry)
+        if self.framebuffer() == (w, h):
+            return list(self.start_command)
+        mode = f"{w}x{h}"
+        script = (
+            # (--newmode fails harmlessly if Xvfb already has a mode of that name)
+            f"xrandr --newmode {mode} 0 {w} {w} {w} {w} {h} {h} {h} {h} 2>/dev/null;"
+            f" xrandr --addmode screen {mode} && xrandr --output screen --mode {mode}"
+            ' || echo "miniswan-desktop: could not set the screen size" >&2; exec "$@"'
+        )
+        return ["/bin/sh", "-c", script, "miniswan-desktop-screen", *self.start_command]
+
+    def xvfb(self) -> str:
+        w, h = self.framebuffer()
         xkb = f" -xkbdir {shlex.quote(str(self.xkb_dir))}" if self.xkb_dir else ""
         # `$XAUTHORITY` is expanded by xpra, not by us.
         return (
@@ -120,7 +157,7 @@ class XpraSpec:
             "--clipboard=yes",
             "--clipboard-direction=both",
             f"--xvfb={self.xvfb()}",
-            f"--start-child={shlex.join(self.start_command)}",
+            f"--start-child={shlex.join(self.start_child())}",
             "--exit-with-children=yes",
             "--terminate-children=yes",
             *self.extra_args,

@@ -3,19 +3,20 @@
  * running, then an iframe of the Xpra HTML5 client.
  */
 import { CommandToolbarButton, MainAreaWidget } from '@jupyterlab/apputils';
+import { ServerConnection } from '@jupyterlab/services';
 import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { ClientConnection } from './clientframe';
+import { ClipboardIndicator } from './clipboard';
 import { desktopIcon } from './icons';
 import { DesktopModel } from './model';
+import { probeDesktop } from './reconnect';
 import { CommandIDs, IDesktop } from './tokens';
 
 /** What the panel shows: a desktop state, or `unknown` before the first listing. */
-
-/** Pause between attempts to reload a client that lost its connection. */
-const RECONNECT_DELAY_MS = 3000;
 export type PanelState = IDesktop['state'] | 'unknown';
 
 /** The content: status text or the client iframe. */
@@ -75,6 +76,7 @@ export class DesktopView extends Widget {
       return;
     }
     this._model.changed.disconnect(this.update, this);
+    this._connection?.dispose();
     super.dispose();
   }
 
@@ -102,14 +104,17 @@ export class DesktopView extends Widget {
           'clipboard-read; clipboard-write; fullscreen'
         );
         iframe.src = this._clientUrl(desktop);
-        iframe.addEventListener('load', () => this._onFrameLoad());
         this._host.append(iframe);
         this._iframe = iframe;
+        this._connection = this._watchConnection(iframe);
       }
       this._status.replaceChildren();
       this._status.hidden = true;
     } else {
       if (this._iframe) {
+        this._connection?.dispose();
+        this._connection = null;
+        delete this.node.dataset.connection;
         this._iframe.remove();
         this._iframe = null;
       }
@@ -120,46 +125,28 @@ export class DesktopView extends Widget {
   }
 
   /**
-   * The Xpra client retries a dropped connection 5 times, 1 s apart, then gives up and
-   * navigates to its connect.html. A proxy restart or a network blip lasts longer than that:
-   * while the desktop still runs, reload the client until it connects again.
+   * Reconnect the client when its connection drops (see reconnect.ts): a "Reconnecting…"
+   * overlay, probes of the desktop through the REST API, a reload once it answers;
+   * `data-connection` on this node says where it stands.
    */
-  private _onFrameLoad(): void {
-    let path = '';
-    try {
-      path = this._iframe?.contentWindow?.location.pathname ?? '';
-    } catch {
-      return; // not our origin: nothing to look at
-    }
-    const gaveUp = path.endsWith('/connect.html');
-    this.node.dataset.connection = gaveUp ? 'reconnecting' : 'connected';
-    if (gaveUp) {
-      this._status.hidden = false;
-      this._status.textContent = 'Connection lost: reconnecting…';
-      this._scheduleReconnect();
-    } else if (this.state === 'running') {
-      this._status.hidden = true;
-    }
-  }
-
-  private _scheduleReconnect(): void {
-    window.setTimeout(async () => {
-      if (this.isDisposed || !this._iframe) {
-        return;
+  private _watchConnection(iframe: HTMLIFrameElement): ClientConnection {
+    const settings = ServerConnection.makeSettings();
+    return new ClientConnection({
+      iframe,
+      host: this._host,
+      clientUrl: () => {
+        const desktop = this._model.get(this.desktopId);
+        return desktop ? this._clientUrl(desktop) : iframe.src;
+      },
+      probe: () => probeDesktop(settings, this.desktopId),
+      onState: state => {
+        this.node.dataset.connection = state;
+        if (state === 'ended') {
+          // the model learns why (stopped, failed, forgotten); render() shows it
+          void this._model.fetch(this.desktopId).catch(() => undefined);
+        }
       }
-      // A network error (server unreachable) leaves the model as it is: try again later.
-      const desktop = await this._model
-        .fetch(this.desktopId)
-        .catch(() => undefined);
-      if (!this._iframe) {
-        return; // gone or failed meanwhile: render() shows why
-      }
-      if (desktop?.state === 'running') {
-        this._iframe.src = this._clientUrl(desktop);
-      } else if (!this._model.isForgotten(this.desktopId)) {
-        this._scheduleReconnect();
-      }
-    }, RECONNECT_DELAY_MS);
+    });
   }
 
   private _model: DesktopModel;
@@ -167,6 +154,7 @@ export class DesktopView extends Widget {
   private _status: HTMLElement;
   private _host: HTMLElement;
   private _iframe: HTMLIFrameElement | null = null;
+  private _connection: ClientConnection | null = null;
   private _loaded = false;
   private _rendered = new Signal<this, PanelState>(this);
 }
@@ -243,6 +231,8 @@ export class DesktopPanel extends MainAreaWidget<DesktopView> {
         })
       );
     }
+    // whether the desktop may use the browser's clipboard (clipboard.ts)
+    this.toolbar.addItem('clipboard', new ClipboardIndicator());
     content.rendered.connect((_, state) => this._onState(state));
     content.render();
   }

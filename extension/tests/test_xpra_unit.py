@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,68 @@ def test_command_listens_only_on_the_private_socket(tmp_path: Path):
     assert "-screen 0 1024x768x24+32" in xvfb and "-nolisten tcp" in xvfb
     child = next(a for a in cmd if a.startswith("--start-child="))
     assert shlex.split(child.split("=", 1)[1]) == xpra.DEFAULT_START_COMMAND
+
+
+def test_framebuffer_is_the_largest_screen_a_client_may_resize_to(tmp_path: Path):
+    # Xvfb cannot grow beyond its start size: it starts at max_screen, never below geometry.
+    spec = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768", max_screen="3840x2160")
+    assert spec.framebuffer() == (3840, 2160)
+    assert "-screen 0 3840x2160x24+32" in spec.xvfb()
+    wide = xpra.XpraSpec(session_dir=tmp_path, geometry="5000x1000", max_screen="3840x2160")
+    assert wide.framebuffer() == (5000, 2160)
+    fixed = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768")
+    assert fixed.framebuffer() == (1024, 768)
+    assert fixed.start_child() == xpra.DEFAULT_START_COMMAND
+
+
+def test_start_command_runs_in_a_screen_of_the_requested_size(tmp_path: Path):
+    """With a larger framebuffer, xrandr sets the screen to `geometry` first (checked with a
+    real Xvfb when xrandr and Xvfb are installed)."""
+    spec = xpra.XpraSpec(
+        session_dir=tmp_path, geometry="1024x768", max_screen="1920x1080", start_command=["true"]
+    )
+    argv = spec.start_child()
+    assert argv[:2] == ["/bin/sh", "-c"] and argv[-1] == "true"
+    child = next(a for a in spec.command() if a.startswith("--start-child="))
+    assert shlex.split(child.split("=", 1)[1]) == argv
+    if not (shutil.which("Xvfb") and shutil.which("xrandr") and shutil.which("xdpyinfo")):
+        pytest.skip("needs Xvfb, xrandr and xdpyinfo")
+    xvfb = subprocess.Popen(
+        ["Xvfb", ":187", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        env = {**os.environ, "DISPLAY": ":187"}
+        env.pop("XAUTHORITY", None)
+        for _ in range(50):  # until Xvfb answers
+            if subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        out = subprocess.run([*argv[:-1], "xdpyinfo"], env=env, capture_output=True, text=True)
+        assert "dimensions:    1024x768 pixels" in out.stdout, out
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+
+
+def test_max_screen_setting_reaches_the_desktops(tmp_path: Path):
+    from traitlets import TraitError
+
+    from miniswan_desktop.settings import DesktopSettings
+
+    settings = DesktopSettings(runtime_dir=str(tmp_path / "rt"), max_screen=" 1920x1080 ")
+    kwargs = settings.manager_kwargs()
+    assert kwargs["max_screen"] == "1920x1080"
+    assert (
+        DesktopSettings(runtime_dir=str(tmp_path / "rt"), max_screen="").manager_kwargs()[
+            "max_screen"
+        ]
+        is None
+    )
+    with pytest.raises(TraitError):
+        DesktopSettings(max_screen="huge")
+    manager = DesktopManager(runtime_dir=tmp_path, **{"max_screen": "1920x1080"})
+    assert manager.max_screen == "1920x1080"
 
 
 def test_env_and_config(tmp_path: Path):
