@@ -28,10 +28,11 @@ import docker
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-# Not extension/tests: its conftest.py would shadow e2e's (the probes get it on their path).
 for _folder in (ROOT, ROOT / "e2e"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
+# Last, so its conftest.py does not shadow e2e's: only for xpra_wire (bench/probe.py).
+sys.path.append(str(ROOT / "extension" / "tests"))
 
 from conftest import (  # noqa: E402
     CHROMIUM,
@@ -73,9 +74,7 @@ def loadavg() -> list[float]:
 
 def machine_facts() -> dict[str, Any]:
     """Cores, memory, CPU model, kernel, engine: enough to recognise the machine."""
-    meminfo = dict(
-        line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines()
-    )
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     cpu_model = ""
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -185,14 +184,11 @@ def run_probe(container: Any, *args: str, timeout: float = 120) -> Any:
     return json.loads(stdout)
 
 
-def run_host_probe(*args: str, timeout: float = 120) -> Any:
-    """The same probe run on the host (through the proxies)."""
-    cmd = [sys.executable, str(PROBE_FILES["probe.py"]), *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "extension" / "tests")}
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    if result.returncode != 0:
-        raise RuntimeError(f"host probe {args[0]} failed: {result.stderr[-2000:]}")
-    return json.loads(result.stdout)
+def run_host_probe(what: str, target: str, token: str, repeat: int) -> Any:
+    """The same probe on the host (through the proxies), in this process."""
+    from . import probe
+
+    return probe.measure(what, probe.Target(target, token), repeat)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

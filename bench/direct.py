@@ -78,9 +78,7 @@ def direct_server(bench: Bench, image: str, name: str) -> Iterator[DirectServer]
         container.reload()
         port = container.ports["8888/tcp"][0]["HostPort"]
         server = DirectServer(container, f"http://127.0.0.1:{port}", token)
-        wait_until(
-            lambda: server.api("GET", "api/status").ok, 120, f"{name}'s Jupyter server"
-        )
+        wait_until(lambda: server.api("GET", "api/status").ok, 120, f"{name}'s Jupyter server")
         yield server
     finally:
         try:

@@ -40,9 +40,15 @@ def login_to_lab(page: Page, bench: Bench, user: str) -> dict[str, float]:
 def click_desktop(page: Page, bench: Bench, user: str) -> dict[str, Any]:
     """Click the Launcher's Desktop card; time each phase until the first frame is drawn."""
     t: dict[str, float] = {}
+    # Every request under the desktop's URL with when it started and ended: the client's
+    # asset loads, seen from the browser.
+    loads: list[dict[str, Any]] = []
+    started_at: dict[int, float] = {}
 
     def on_request(request: Request) -> None:
         url = request.url
+        if "/desktops/" in url:
+            started_at[id(request)] = now()
         if request.method == "POST" and url.endswith("/desktops/api/desktops"):
             t.setdefault("api_create_sent", now())
         elif "/desktops/" in url and "/index.html" in url:
@@ -54,8 +60,24 @@ def click_desktop(page: Page, bench: Bench, user: str) -> dict[str, Any]:
         if response.request.method == "POST" and response.url.endswith("/desktops/api/desktops"):
             t.setdefault("api_create_answered", now())
 
+    def on_finished(request: Request) -> None:
+        if "/desktops/" in request.url and id(request) in started_at:
+            ended = now()
+            loads.append(
+                {"url": request.url.split("/desktops/", 1)[1][:80],
+                 "start": started_at[id(request)], "end": ended}
+            )  # fmt: skip
+            if "/desktops/" in request.url and request.resource_type in ("script", "stylesheet"):
+                t["client_assets_loaded"] = ended
+
+    def on_websocket(ws: Any) -> None:
+        if "/desktops/" in ws.url:
+            t.setdefault("websocket_opened", now())
+
     page.on("request", on_request)
     page.on("response", on_response)
+    page.on("requestfinished", on_finished)
+    page.on("websocket", on_websocket)
     card = page.locator(".jp-Launcher:visible .jp-LauncherCard").filter(has_text=DESKTOP_CARD)
     t["click"] = now()
     card.click()
@@ -65,8 +87,13 @@ def click_desktop(page: Page, bench: Bench, user: str) -> dict[str, Any]:
     desktop_id = panel.get_attribute("data-desktop-id") or ""
     canvas = page.frame_locator("iframe.miniswan-DesktopFrame").locator("div.window canvas")
     t["first_frame"] = wait_first_frame(canvas.first)
-    page.remove_listener("request", on_request)
-    page.remove_listener("response", on_response)
+    for event, handler in (
+        ("request", on_request),
+        ("response", on_response),
+        ("requestfinished", on_finished),
+        ("websocket", on_websocket),
+    ):
+        page.remove_listener(event, handler)
     # xpra's own view of the same start: socket, ready, client connection, handshake.
     container = bench.container(user)
     log = container.exec_run(
@@ -74,7 +101,16 @@ def click_desktop(page: Page, bench: Bench, user: str) -> dict[str, Any]:
     ).output.decode(errors="replace")
     for name, stamp in xpra_log.marks(log).items():
         t[f"xpra_{name}"] = stamp
-    return {"desktop_id": desktop_id, "marks": t, "xpra_log": log.splitlines()[-60:]}
+    click = t["click"]
+    requests = [
+        {"url": x["url"], "start_s": x["start"] - click, "end_s": x["end"] - click} for x in loads
+    ]
+    return {
+        "desktop_id": desktop_id,
+        "marks": t,
+        "requests": sorted(requests, key=lambda x: x["start_s"]),
+        "xpra_log": log.splitlines()[-60:],
+    }
 
 
 def relative(marks: dict[str, float], origin: str) -> dict[str, float]:
@@ -104,6 +140,7 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
                 login_marks=relative(login, "login_submit"),
                 desktop_marks=relative(desktop["marks"], "click"),
                 xpra_log=desktop["xpra_log"],
+                requests=desktop["requests"],
             )
             bench.log(
                 f"first frame {index + 1}/{repeats}: login->lab "
@@ -112,6 +149,7 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
             )
         except Exception as exc:  # a failed sample is recorded, not fatal
             sample["error"] = f"{type(exc).__name__}: {exc}"[:1000]
+            page.screenshot(path=str(bench.out / f"first-frame-failed-{user}.png"))
             bench.log(f"first frame {index + 1}/{repeats} failed: {sample['error']}")
         finally:
             context.close()

@@ -109,7 +109,9 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
                     result, context = measure(server, browser)
                     contexts.append(context)
                     sample[name] = result
-                    bench.log(f"peer {index + 1}/{repeats}: {name} {result['first_frame_s']:.2f} s")
+                    bench.log(
+                        f"peer {index + 1}/{repeats}: {name} {result['first_frame_s']:.2f} s"
+                    )
                 except Exception as exc:
                     sample[name] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
                     bench.log(f"peer {index + 1}/{repeats}: {name} failed: {exc}")

@@ -176,7 +176,15 @@ def cgroup_memory() -> dict[str, int]:
         key = "total_inactive_file"
     values = dict(line.split() for line in stat.splitlines() if line.strip())
     inactive = int(values.get(key, 0))
-    return {"usage_bytes": usage, "inactive_file_bytes": inactive, "working_set_bytes": usage - inactive}
+    return {
+        "usage_bytes": usage,
+        "inactive_file_bytes": inactive,
+        "working_set_bytes": usage - inactive,
+    }
+
+
+def measure(what: str, target: Target, repeat: int) -> dict[str, Any]:
+    return {"ws": measure_ws, "assets": measure_assets, "bulk": measure_bulk}[what](target, repeat)
 
 
 def main() -> None:
@@ -191,9 +199,7 @@ def main() -> None:
     else:
         if not args.target:
             parser.error(f"{args.what} needs a TARGET (unix:/path or http://...)")
-        target = Target(args.target, args.token)
-        measure = {"ws": measure_ws, "assets": measure_assets, "bulk": measure_bulk}
-        result = measure[args.what](target, args.repeat)
+        result = measure(args.what, Target(args.target, args.token), args.repeat)
     print(json.dumps(result))
 
 

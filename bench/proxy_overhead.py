@@ -41,7 +41,7 @@ def figures(kind: str, result: dict[str, Any]) -> list[float]:
 
 
 def run(bench: Bench) -> dict[str, Any]:
-    repeat = {"ws": 10 if bench.quick else 30, "assets": 3 if bench.quick else 10}
+    repeat = {"ws": 10 if bench.quick else 40, "assets": 4 if bench.quick else 10}
     repeat["bulk"] = 10 if bench.quick else 30
     user = bench.new_user("px")
     bench.hub.start_server(user)
@@ -59,9 +59,9 @@ def run(bench: Bench) -> dict[str, Any]:
             # Alternate the paths in two halves, so a load spike hits both alike.
             direct: dict[str, Any] = {}
             proxied: dict[str, Any] = {}
-            for half in range(2):
+            for _half in range(2):
                 d = run_probe(container, kind, direct_target, "--repeat", str(n // 2))
-                p = run_host_probe(kind, proxied_target, "--token", token, "--repeat", str(n // 2))
+                p = run_host_probe(kind, proxied_target, token, n // 2)
                 for whole, part in ((direct, d), (proxied, p)):
                     for key, value in part.items():
                         if isinstance(value, list) and key in whole:

@@ -28,5 +28,9 @@ def marks(log_text: str) -> dict[str, float]:
         stamp, message = match.groups()
         for name, needle in MARKS.items():
             if name not in found and needle in message:
-                found[name] = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=UTC).timestamp()
+                found[name] = (
+                    datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+                    .replace(tzinfo=UTC)
+                    .timestamp()
+                )
     return found
