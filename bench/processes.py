@@ -1,10 +1,9 @@
-"""Memory of process groups in a container, from bench/probe.py's /proc snapshot."""
+"""Memory of process groups in a container, from bench/probe.py's /proc snapshot (the
+grouping is pure and unit-tested in tests/test_bench.py)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from .common import run_probe
 
 MIB = 1024
 
@@ -44,4 +43,6 @@ def group_memory(
 
 
 def group_pss(container: Any, roots: list[int], match: tuple[str, ...] = ()) -> dict[str, Any]:
+    from .common import run_probe  # Docker: imported here so the pure parts need none
+
     return group_memory(run_probe(container, "pss"), roots, match)

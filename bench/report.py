@@ -414,4 +414,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         names = plots.draw(results, out)
     except ImportError:  # matplotlib missing: the report without plots
         names = []
+    except Exception as exc:  # a plot must never cost the report
+        results.setdefault("errors", {})["plots"] = f"{type(exc).__name__}: {exc}"
+        names = []
     (out / "report.md").write_text(markdown(results, names))
