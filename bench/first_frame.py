@@ -113,6 +113,19 @@ def click_desktop(page: Page, bench: Bench, user: str) -> dict[str, Any]:
     }
 
 
+def diagnose(bench: Bench, user: str) -> str:
+    """What ran in the container and what xpra logged, for a sample that failed."""
+    script = (
+        "ps -eo pid,ppid,stat,etime,rss,args; "
+        'for f in /tmp/miniswan-desktop-1000/desktop-*/xpra.log; do echo "== $f"; '
+        'tail -n 40 "$f"; done'
+    )
+    try:
+        return bench.container(user).exec_run(["sh", "-c", script]).output.decode()[-6000:]
+    except Exception as exc:
+        return f"could not look: {exc}"
+
+
 def relative(marks: dict[str, float], origin: str) -> dict[str, float]:
     """Marks as seconds after `origin`, in time order."""
     zero = marks[origin]
@@ -150,6 +163,7 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
         except Exception as exc:  # a failed sample is recorded, not fatal
             sample["error"] = f"{type(exc).__name__}: {exc}"[:1000]
             page.screenshot(path=str(bench.out / f"first-frame-failed-{user}.png"))
+            sample["diagnosis"] = diagnose(bench, user)
             bench.log(f"first frame {index + 1}/{repeats} failed: {sample['error']}")
         finally:
             context.close()

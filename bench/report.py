@@ -176,7 +176,11 @@ def section_first_frame(results: dict[str, Any]) -> str:
     if failed:
         parts.append(
             f"{len(failed)} sample(s) failed: "
-            + "; ".join(f"`{s['user']}`: {s.get('error', '')[:200]}" for s in failed)
+            + "; ".join(
+                f"`{s['user']}`: {s.get('error', '')[:200]} (screenshot "
+                f"`first-frame-failed-{s['user']}.png`, processes and xpra log in results.json)"
+                for s in failed
+            )
         )
     parts += [
         "### Where the time goes after the click (seconds after the click)\n\n"
