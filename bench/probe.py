@@ -92,7 +92,7 @@ def asset_list(target: Target) -> list[str]:
 
 def measure_ws(target: Target, repeat: int) -> dict[str, Any]:
     samples = []
-    for _ in range(repeat):
+    for index in range(repeat + 1):
         started = time.perf_counter()
         ws = target.websocket()
         connected = time.perf_counter()
@@ -100,6 +100,8 @@ def measure_ws(target: Target, repeat: int) -> dict[str, Any]:
         first = ws.recv()
         answered = time.perf_counter()
         ws.close()
+        if index == 0:
+            continue  # a warm-up: the first connection pays this process's lazy imports
         samples.append(
             {
                 "connect_s": connected - started,
@@ -114,10 +116,12 @@ def measure_ws(target: Target, repeat: int) -> dict[str, Any]:
 def measure_assets(target: Target, repeat: int) -> dict[str, Any]:
     assets = asset_list(target)
     rounds = []
-    for _ in range(repeat):
+    for index in range(repeat + 1):
         conn = target.http()  # one keep-alive connection per page load, as a browser would
         loads = {name: get(conn, target, name)[0] for name in assets}
         conn.close()
+        if index == 0:
+            continue  # a warm-up round, as for the websocket
         rounds.append({"total_s": sum(loads.values()), "loads_s": loads})
     return {"assets": assets, "rounds": rounds}
 

@@ -116,6 +116,37 @@ def costs(phases: dict[str, dict[str, Any]]) -> list[tuple[str, str, float]]:
     return sorted(gaps, key=lambda gap: -gap[2])
 
 
+def findings(results: dict[str, Any]) -> list[str]:
+    """One line per part on where the time or memory goes, from the figures themselves."""
+    out = []
+    phases = get(results, "first_frame", "phases_after_click_s")
+    if phases:
+        a, b, seconds = costs(phases)[0]
+        out.append(
+            f"First frame: the longest step is {fmt(seconds)} s from *{PHASES.get(a, a)}* to "
+            f"*{PHASES.get(b, b)}* (median; full profile in section 1)."
+        )
+    assets = get(results, "proxy_overhead", "assets")
+    if assets:
+        count = len(assets["direct"].get("assets", []))
+        bulk = get(results, "proxy_overhead", "bulk", "ratio_proxied_to_direct")
+        out.append(
+            f"Proxies: loading the client's {count} files costs "
+            f"{fmt(assets['ratio_proxied_to_direct'], 1)}x through configurable-http-proxy + "
+            "jupyter-server-proxy what it costs on the socket (per request overhead), and bulk "
+            f"transfer runs at {fmt(bulk, 2)}x the direct throughput."
+        )
+    levels = get(results, "memory", "levels") or []
+    if len(levels) > 1 and levels[1].get("breakdown_first_desktop"):
+        top = levels[1]["breakdown_first_desktop"][:2]
+        out.append(
+            "Memory: "
+            + ", ".join(f"{p['cmd'].split()[0]} {fmt(p['pss_mib'], 0)} MiB" for p in top)
+            + " of one idle desktop's PSS."
+        )
+    return out
+
+
 def section_machine(results: dict[str, Any]) -> str:
     m = results.get("machine", {})
     rows = [
@@ -383,8 +414,8 @@ def markdown(results: dict[str, Any], plots: list[str]) -> str:
     ]
     if missed:
         parts.append(
-            "Missed: " + "; ".join(t["what"] for t in missed) + ". See the sections below "
-            "for where the time and memory go."
+            "Missed: " + "; ".join(t["what"] for t in missed) + ". What costs the most, "
+            "from the measurements below:\n\n" + "\n".join(f"- {f}" for f in findings(results))
         )
     parts += [
         section_machine(results),
