@@ -64,7 +64,7 @@ def run(bench: Bench) -> dict[str, Any]:
                 p = run_host_probe(kind, proxied_target, token, n // 2)
                 for whole, part in ((direct, d), (proxied, p)):
                     for key, value in part.items():
-                        if isinstance(value, list) and key in whole:
+                        if key in ("samples", "rounds") and key in whole:
                             whole[key].extend(value)
                         else:
                             whole[key] = value

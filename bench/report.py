@@ -116,6 +116,15 @@ def costs(phases: dict[str, dict[str, Any]]) -> list[tuple[str, str, float]]:
     return sorted(gaps, key=lambda gap: -gap[2])
 
 
+def process_name(cmd: str) -> str:
+    """A short name for a command line: the script a Python runs, without Xpra's suffix."""
+    words = cmd.split() or ["?"]
+    first = words[0].rsplit("/", 1)[-1]
+    if first.startswith("python") and len(words) > 1:
+        first = words[1].rsplit("/", 1)[-1]
+    return first.split("-for-Xpra")[0]
+
+
 def findings(results: dict[str, Any]) -> list[str]:
     """One line per part on where the time or memory goes, from the figures themselves."""
     out = []
@@ -141,7 +150,7 @@ def findings(results: dict[str, Any]) -> list[str]:
         top = levels[1]["breakdown_first_desktop"][:2]
         out.append(
             "Memory: "
-            + ", ".join(f"{p['cmd'].split()[0]} {fmt(p['pss_mib'], 0)} MiB" for p in top)
+            + ", ".join(f"{process_name(p['cmd'])} {fmt(p['pss_mib'], 0)} MiB" for p in top)
             + " of one idle desktop's PSS."
         )
     return out
@@ -308,7 +317,7 @@ def section_memory(results: dict[str, Any]) -> str:
             ]
         )
     first = mem["levels"][1]["breakdown_first_desktop"] if len(mem["levels"]) > 1 else []
-    breakdown = [[p["cmd"].split(" --")[0][:60], fmt(p["pss_mib"], 1)] for p in first]
+    breakdown = [[process_name(p["cmd"]), fmt(p["pss_mib"], 1)] for p in first]
     return "\n\n".join(
         [
             "## 4. Memory of idle desktops (no client connected)",

@@ -148,3 +148,11 @@ def test_write_leaves_json_and_markdown_side_by_side(tmp_path: Path) -> None:
     report.write(data, tmp_path)
     assert json.loads((tmp_path / "results.json").read_text())["run"]["git_commit"] == "abc1234"
     assert (tmp_path / "report.md").read_text().startswith("# mini-SWAN benchmark")
+
+
+def test_process_names_are_short() -> None:
+    assert (
+        report.process_name("/usr/bin/python3 /usr/bin/xpra start-desktop --daemon=no") == "xpra"
+    )
+    assert report.process_name("Xvfb-for-Xpra-S18 +extension GLX") == "Xvfb"
+    assert report.process_name("/usr/bin/Xtigervnc :1 -localhost=1") == "Xtigervnc"
