@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("MINISWAN_BENCH_COLD_PORT", "8021")),
         help="port of the second stack the cold `up` starts",
     )
+    parser.add_argument(
+        "--no-cold",
+        action="store_true",
+        help="skip the cold (--no-cache) build, the longest part (10-20 min on 2 busy cores)",
+    )
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running")
     parser.add_argument("--reuse-stack", action="store_true", help="use the running stack")
     args = parser.parse_args(argv)
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_facts(),
         "run": {
             "quick": args.quick,
+            "cold_build": not (args.quick or args.no_cold),
             "parts": parts,
             "project": stack.project,
             "url": stack.url,
@@ -159,6 +165,6 @@ def run_up_times(
         "warm_running": up_times.warm_start(stack, bench.out / "build-warm.log")
     }
     bench.log(f"warm up (stack running): {out['warm_running']['total_s']:.0f} s")
-    if not args.quick:
+    if not (args.quick or args.no_cold):
         out["cold"] = up_times.cold(bench, args.cold_port, bench.out / "build-cold.log")
     return out
