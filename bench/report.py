@@ -398,6 +398,8 @@ def section_up(results: dict[str, Any]) -> str:
             v = up[key]
             rows.append([label, fmt(v.get("build_s"), 0), fmt(v.get("up_s"), 0),
                          fmt(v.get("total_s"), 0)])  # fmt: skip
+    if "cold" not in up:
+        rows.append([labels["cold"], "not run (`--quick` or `--no-cold`)", "", ""])
     return "\n\n".join(
         [
             "## 6. `nox -s up` times",
