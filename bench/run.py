@@ -60,6 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip the cold (--no-cache) build, the longest part (10-20 min on 2 busy cores)",
     )
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="start the stack from the images as they are (no build; e.g. while another "
+        "build holds the engine)",
+    )
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running")
     parser.add_argument("--reuse-stack", action="store_true", help="use the running stack")
     args = parser.parse_args(argv)
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": {
             "quick": args.quick,
             "cold_build": not (args.quick or args.no_cold),
+            "built": not args.no_build,
             "parts": parts,
             "project": stack.project,
             "url": stack.url,
@@ -104,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.log(f"results in {out}")
     if not args.reuse_stack:
         bench.log("starting the stack (the warm `nox -s up`)")
-        results["up_times"] = {"warm_fresh": up_times.warm_start(stack, out / "build.log")}
+        results["up_times"] = {
+            "warm_fresh": up_times.warm_start(stack, out / "build.log", build=not args.no_build)
+        }
     try:
         bench.hub.token(bench.stack.admin_user)
         with sync_playwright() as playwright:
@@ -162,7 +171,9 @@ def run_up_times(
     bench: Bench, stack: Stack, args: argparse.Namespace, results: dict[str, Any]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "warm_running": up_times.warm_start(stack, bench.out / "build-warm.log")
+        "warm_running": up_times.warm_start(
+            stack, bench.out / "build-warm.log", build=not args.no_build
+        )
     }
     bench.log(f"warm up (stack running): {out['warm_running']['total_s']:.0f} s")
     if not (args.quick or args.no_cold):
