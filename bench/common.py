@@ -117,6 +117,9 @@ class Bench:
     docker: docker.DockerClient = field(default_factory=docker.from_env)
     prefix: str = field(default_factory=lambda: f"b{uuid.uuid4().hex[:4]}")
     _users: int = 0
+    # Overrides of the parts' defaults (--users, --desktops); empty: by --quick or not.
+    user_levels: tuple[int, ...] = ()
+    desktop_counts: tuple[int, ...] = ()
 
     @property
     def hub(self) -> HubAPI:

@@ -19,7 +19,7 @@ GEOMETRY = "1280x800"  # the extension's default screen
 
 
 def run(bench: Bench) -> dict[str, Any]:
-    counts = (1, 2, 4) if bench.quick else COUNTS
+    counts = bench.desktop_counts or ((1, 2, 4) if bench.quick else COUNTS)
     settle = 3 if bench.quick else 10
     levels = []
     with direct_server(bench, bench.user_image, "memory") as server:

@@ -66,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start the stack from the images as they are (no build; e.g. while another "
         "build holds the engine)",
     )
+    parser.add_argument("--users", help="concurrency levels, e.g. 1,5,10 (default by mode)")
+    parser.add_argument("--desktops", help="desktop counts for memory, e.g. 1,2,4,8")
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running")
     parser.add_argument("--reuse-stack", action="store_true", help="use the running stack")
     args = parser.parse_args(argv)
@@ -91,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         user_image=os.environ.get("MINISWAN_USER_IMAGE", "miniswan/user:dev"),
         peer_image=os.environ.get("MINISWAN_PEER_IMAGE", "miniswan/peer:bench"),
     )
+    if args.users:
+        bench.user_levels = tuple(int(n) for n in args.users.split(","))
+    if args.desktops:
+        bench.desktop_counts = tuple(int(n) for n in args.desktops.split(","))
     parts = [p for p in PARTS if p in args.only.split(",")]
     results: dict[str, Any] = {
         "machine": machine_facts(),
