@@ -228,3 +228,35 @@ def lock(session: nox.Session) -> None:
             "-o",
             str(path.with_suffix(".txt").relative_to(ROOT)),
         )
+    # The benchmark's peer image (bench/peer.Dockerfile) adds to the user image: pin it with
+    # the user image's lock as constraints, so shared packages keep the same versions.
+    session.run(
+        "uv", "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
+        "--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_36",
+        "-c", "services/user/requirements.txt", "bench/peer-requirements.in",
+        "-o", "bench/peer-requirements.txt",
+    )  # fmt: skip
+
+
+# The benchmark's own stack, beside the demo (8000) and e2e (8010) stacks.
+BENCH_PROJECT = os.environ.get("MINISWAN_BENCH_PROJECT", "miniswan-bench")
+BENCH_PORT = os.environ.get("MINISWAN_BENCH_PORT", "8020")
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Measure what users feel (first frame, proxy overhead, a peer, memory, concurrency, up
+    times) in a stack of its own; report in artifacts/bench/<time>/ (see docs/benchmark.md).
+
+    `-- --quick` for a smaller run (about 5 min); `-- --only first_frame,memory` for some
+    parts; `-- --keep-stack` / `--reuse-stack` as for e2e. Never fails on a timing.
+    """
+    session.install(*group("bench"))
+    try:
+        preflight()
+    except StackError as error:
+        fail(session, error)
+    session.run(
+        "python", "-m", "bench", "--project", BENCH_PROJECT, "--port", BENCH_PORT,
+        *session.posargs,
+    )  # fmt: skip

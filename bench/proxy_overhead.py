@@ -1,0 +1,86 @@
+"""2. Proxy overhead: one Xpra session reached (a) through the whole path (configurable-http-
+proxy, then the single-user server's jupyter-server-proxy) from the host and (b) directly on
+its unix socket from inside the container, by the same probe (bench/probe.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import Bench, run_host_probe, run_probe, wait_until
+from .stats import ratio, summary
+
+
+def start_desktop(bench: Bench, user: str) -> dict[str, Any]:
+    """Create a desktop through the REST API and wait until it runs."""
+    r = bench.user_api(user, "POST", "desktops/api/desktops", json={})
+    r.raise_for_status()
+    desktop = r.json()
+
+    def running() -> bool:
+        state = bench.user_api(user, "GET", f"desktops/api/desktops/{desktop['id']}").json()
+        return state["state"] == "running"
+
+    wait_until(running, 60, f"desktop {desktop['id']} to run", interval=0.1)
+    return desktop
+
+
+def socket_path(bench: Bench, user: str, desktop_id: str) -> str:
+    result = bench.container(user).exec_run(
+        ["sh", "-c", f"ls -d /tmp/miniswan-desktop-1000/desktop-{desktop_id}-*/xpra.sock"]
+    )
+    return result.output.decode().strip()
+
+
+def figures(kind: str, result: dict[str, Any]) -> list[float]:
+    """The per-sample figure compared between the paths: seconds (ws, assets), MiB/s (bulk)."""
+    if kind == "ws":
+        return [s["total_s"] for s in result["samples"]]
+    if kind == "assets":
+        return [r["total_s"] for r in result["rounds"]]
+    return [s["mib_per_s"] for s in result["samples"]]
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    repeat = {"ws": 10 if bench.quick else 40, "assets": 4 if bench.quick else 10}
+    repeat["bulk"] = 10 if bench.quick else 30
+    user = bench.new_user("px")
+    bench.hub.start_server(user)
+    try:
+        desktop = start_desktop(bench, user)
+        container = bench.container(user)
+        direct_target = "unix:" + socket_path(bench, user, desktop["id"])
+        proxied_target = bench.stack.url + desktop["url"]
+        token = bench.hub.token(user)
+        out: dict[str, Any] = {
+            "direct_target": direct_target,
+            "proxied_target": proxied_target,
+        }
+        for kind, n in repeat.items():
+            # Alternate the paths in two halves, so a load spike hits both alike.
+            direct: dict[str, Any] = {}
+            proxied: dict[str, Any] = {}
+            for _half in range(2):
+                d = run_probe(container, kind, direct_target, "--repeat", str(n // 2))
+                p = run_host_probe(kind, proxied_target, token, n // 2)
+                for whole, part in ((direct, d), (proxied, p)):
+                    for key, value in part.items():
+                        if key in ("samples", "rounds") and key in whole:
+                            whole[key].extend(value)
+                        else:
+                            whole[key] = value
+            d_sum, p_sum = summary(figures(kind, direct)), summary(figures(kind, proxied))
+            out[kind] = {
+                "direct": direct,
+                "proxied": proxied,
+                "direct_summary": d_sum,
+                "proxied_summary": p_sum,
+                # > 1: the proxied path is slower (ws, assets) or faster (bulk).
+                "ratio_proxied_to_direct": ratio(p_sum["median"], d_sum["median"]),
+            }
+            bench.log(
+                f"proxy overhead {kind}: direct {d_sum['median']:.4f}, proxied "
+                f"{p_sum['median']:.4f} (x{out[kind]['ratio_proxied_to_direct']:.2f})"
+            )
+        return out
+    finally:
+        bench.stop_all([user])

@@ -1,0 +1,466 @@
+"""Write a run's results: results.json (every raw figure), report.md (tables, ratios, the
+targets and what costs the time) and PNG plots, all in one folder. The Markdown is built by
+pure functions (unit-tested); the plots need matplotlib and are drawn only by `write`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .stats import verdict
+
+# Numbers we aim at (issue #10).
+TARGETS = {
+    "first_frame_s": 1.5,
+    "proxy_ratio": 1.10,
+    "idle_desktop_mib": 120,
+    "concurrent_users": 10,
+}
+# What each first-frame mark means, in the order they normally happen.
+PHASES = {
+    "click": "click on the Desktop card",
+    "api_create_sent": "frontend sends POST desktops/api/desktops",
+    "api_create_answered": "server answers 201 (xpra launched)",
+    "xpra_socket_created": "xpra created its unix socket",
+    "xpra_command_started": "xpra started openbox + xterm",
+    "xpra_xpra_ready": "xpra says ready",
+    "panel_running": "panel sees state running, loads the client",
+    "client_page_requested": "client index.html requested",
+    "client_js_requested": "client scripts requested",
+    "client_assets_loaded": "last client script/stylesheet loaded",
+    "websocket_opened": "browser opens the client's websocket",
+    "xpra_client_connected": "client websocket reaches xpra",
+    "xpra_handshake": "xpra handshake complete",
+    "xpra_client_hello": "client hello processed (display size)",
+    "xpra_first_window": "first window sent to the client",
+    "first_frame": "first window drawn on the canvas",
+}
+
+
+def fmt(value: float | None, digits: int = 2, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f}{unit}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def get(results: dict[str, Any], *path: str | int) -> Any:
+    """results[path...] or None."""
+    value: Any = results
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def concurrency_level(results: dict[str, Any], users: int) -> dict[str, Any] | None:
+    for level in get(results, "concurrency", "levels") or []:
+        if level["users"] == users:
+            return level
+    return None
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with the measured figure and 'met' / 'missed' / 'not measured'."""
+    ff = get(results, "first_frame", "click_to_first_frame_s", "median")
+    ws = get(results, "proxy_overhead", "ws", "ratio_proxied_to_direct")
+    assets = get(results, "proxy_overhead", "assets", "ratio_proxied_to_direct")
+    worst = max((r for r in (ws, assets) if r is not None), default=None)
+    idle = get(results, "memory", "idle_desktop_pss_mib")
+    ten = concurrency_level(results, TARGETS["concurrent_users"])
+    failures = None if ten is None else ten["failed"]
+    return [
+        {
+            "what": "first frame after the click (median)",
+            "target": f"< {TARGETS['first_frame_s']} s",
+            "measured": fmt(ff, 2, " s"),
+            "verdict": verdict(ff, TARGETS["first_frame_s"]),
+        },
+        {
+            "what": "proxied / direct latency (worst of websocket, page assets; medians)",
+            "target": f"< {TARGETS['proxy_ratio']:.2f}x",
+            "measured": fmt(worst, 2, "x"),
+            "verdict": verdict(worst, TARGETS["proxy_ratio"]),
+        },
+        {
+            "what": "idle desktop PSS (Xpra + Xvfb + openbox + xterm)",
+            "target": f"< {TARGETS['idle_desktop_mib']} MiB",
+            "measured": fmt(idle, 0, " MiB"),
+            "verdict": verdict(idle, TARGETS["idle_desktop_mib"]),
+        },
+        {
+            "what": f"{TARGETS['concurrent_users']} users at once: failures",
+            "target": "0",
+            "measured": "n/a" if failures is None else str(failures),
+            "verdict": "not measured" if failures is None else verdict(failures, 1),
+        },
+    ]
+
+
+def costs(phases: dict[str, dict[str, Any]]) -> list[tuple[str, str, float]]:
+    """The intervals between consecutive first-frame marks (by median time after the click),
+    longest first: (from, to, seconds)."""
+    ordered = sorted(
+        ((name, s["median"]) for name, s in phases.items() if s.get("median") is not None),
+        key=lambda item: item[1],
+    )
+    gaps = [(a, b, tb - ta) for (a, ta), (b, tb) in zip(ordered, ordered[1:], strict=False)]
+    return sorted(gaps, key=lambda gap: -gap[2])
+
+
+def process_name(cmd: str) -> str:
+    """A short name for a command line: the script a Python runs, without Xpra's suffix."""
+    words = cmd.split() or ["?"]
+    first = words[0].rsplit("/", 1)[-1]
+    if first.startswith("python") and len(words) > 1:
+        first = words[1].rsplit("/", 1)[-1]
+    return first.split("-for-Xpra")[0]
+
+
+def findings(results: dict[str, Any]) -> list[str]:
+    """One line per part on where the time or memory goes, from the figures themselves."""
+    out = []
+    phases = get(results, "first_frame", "phases_after_click_s")
+    if phases:
+        a, b, seconds = costs(phases)[0]
+        out.append(
+            f"First frame: the longest step is {fmt(seconds)} s from *{PHASES.get(a, a)}* to "
+            f"*{PHASES.get(b, b)}* (median; full profile in section 1)."
+        )
+    assets = get(results, "proxy_overhead", "assets")
+    if assets:
+        count = len(assets["direct"].get("assets", []))
+        bulk = get(results, "proxy_overhead", "bulk", "ratio_proxied_to_direct")
+        out.append(
+            f"Proxies: loading the client's {count} files costs "
+            f"{fmt(assets['ratio_proxied_to_direct'], 1)}x through configurable-http-proxy + "
+            "jupyter-server-proxy what it costs on the socket (per request overhead), and bulk "
+            f"transfer runs at {fmt(bulk, 2)}x the direct throughput."
+        )
+    levels = get(results, "memory", "levels") or []
+    if len(levels) > 1 and levels[1].get("breakdown_first_desktop"):
+        top = levels[1]["breakdown_first_desktop"][:2]
+        out.append(
+            "Memory: "
+            + ", ".join(f"{process_name(p['cmd'])} {fmt(p['pss_mib'], 0)} MiB" for p in top)
+            + " of one idle desktop's PSS."
+        )
+    return out
+
+
+def section_machine(results: dict[str, Any]) -> str:
+    m = results.get("machine", {})
+    rows = [
+        ["cores", str(m.get("cores"))],
+        ["memory", f"{m.get('memory_gib')} GiB"],
+        ["CPU", str(m.get("cpu_model"))],
+        ["kernel", str(m.get("kernel"))],
+        ["Docker engine", str(m.get("docker_engine"))],
+        ["Compose", str(m.get("docker_compose"))],
+        ["Chromium", str(m.get("chromium"))],
+        [
+            "load average at start / end",
+            f"{m.get('loadavg_at_start')} / {m.get('loadavg_at_end')}",
+        ],
+    ]
+    load_rows = [
+        [part, str(v.get("before")), str(v.get("after")), fmt(v.get("seconds"), 0, " s")]
+        for part, v in results.get("load", {}).items()
+    ]
+    return "\n\n".join(
+        [
+            "## Machine",
+            table(["", ""], rows),
+            "Load average (1, 5, 15 min) around each part: above the core count, the machine "
+            "was busy with other work and every time below is inflated.\n",
+            table(["part", "load before", "load after", "duration"], load_rows),
+        ]
+    )
+
+
+def section_first_frame(results: dict[str, Any]) -> str:
+    ff = results.get("first_frame")
+    if not ff:
+        return "## 1. Login and first frame\n\nNot measured."
+    rows = []
+    for key, label in (
+        ("login_to_lab_s", "login form submitted -> JupyterLab Launcher shown"),
+        ("click_to_first_frame_s", '"Desktop" click -> first window drawn'),
+    ):
+        s = ff[key]
+        rows.append([label, str(s["n"]), fmt(s["median"]), fmt(s["min"]), fmt(s["max"])])
+    failed = [s for s in ff["samples"] if not s["ok"]]
+    phase_rows = [
+        [PHASES.get(name, name), f"`{name}`", fmt(s["median"]), fmt(s["min"]), fmt(s["max"])]
+        for name, s in sorted(
+            ff["phases_after_click_s"].items(), key=lambda kv: kv[1]["median"] or 0
+        )
+    ]
+    gaps = costs(ff["phases_after_click_s"])
+    top = [
+        f"- **{fmt(seconds)} s** from *{PHASES.get(a, a)}* to *{PHASES.get(b, b)}*"
+        for a, b, seconds in gaps[:4]
+    ]
+    parts = [
+        "## 1. Login and first frame (Chromium, warm images)",
+        table(["step", "n", "median s", "min s", "max s"], rows),
+    ]
+    if failed:
+        parts.append(
+            f"{len(failed)} sample(s) failed: "
+            + "; ".join(
+                f"`{s['user']}`: {s.get('error', '')[:200]} (screenshot "
+                f"`first-frame-failed-{s['user']}.png`, processes and xpra log in results.json)"
+                for s in failed
+            )
+        )
+    parts += [
+        "### Where the time goes after the click (seconds after the click)\n\n"
+        "Browser marks are taken by the benchmark (Playwright request events, canvas polls "
+        "every 0.1 s); `xpra_*` marks are the lines xpra logs (same clock).",
+        table(["phase", "mark", "median", "min", "max"], phase_rows),
+        "Longest intervals (medians):\n\n" + "\n".join(top),
+    ]
+    return "\n\n".join(parts)
+
+
+def section_proxy(results: dict[str, Any]) -> str:
+    po = results.get("proxy_overhead")
+    if not po:
+        return "## 2. Proxy overhead\n\nNot measured."
+    rows = []
+    labels = {
+        "ws": ("websocket connect + Xpra hello -> first server packet", "ms", 1000),
+        "assets": (
+            "HTML5 client page load (index.html + all its scripts, keep-alive)",
+            "ms",
+            1000,
+        ),
+        "bulk": ("bulk transfer of the largest asset", "MiB/s", 1),
+    }
+    for kind, (label, unit, scale) in labels.items():
+        if kind not in po:
+            continue
+        d, p = po[kind]["direct_summary"], po[kind]["proxied_summary"]
+        rows.append(
+            [
+                label,
+                str(d["n"]),
+                f"{fmt(d['median'] * scale, 1)} {unit}",
+                f"{fmt(p['median'] * scale, 1)} {unit}",
+                fmt(po[kind]["ratio_proxied_to_direct"], 2, "x"),
+            ]
+        )
+    return "\n\n".join(
+        [
+            "## 2. Proxy overhead",
+            "The same desktop reached directly on its unix socket (probe run inside the "
+            "container) and through configurable-http-proxy + jupyter-server-proxy (the same "
+            "probe on the host), alternating. Ratios are proxied / direct medians: for latency "
+            "above 1 means slower through the proxies; for throughput below 1 means slower.",
+            table(["measure", "n", "direct (median)", "proxied (median)", "ratio"], rows),
+        ]
+    )
+
+
+def section_peer(results: dict[str, Any]) -> str:
+    pe = results.get("peer")
+    if not pe:
+        return "## 3. Peer: jupyter-remote-desktop-proxy\n\nNot measured."
+    rows = []
+    for key, label, unit in (
+        ("first_frame_s", "ask -> first window drawn", "s"),
+        ("pss_mib", "idle PSS with its client connected", "MiB"),
+    ):
+        o, p = pe[key]["ours"], pe[key]["peer"]
+        rows.append(
+            [
+                label,
+                f"{fmt(o['median'])} {unit} ({fmt(o['min'])}-{fmt(o['max'])}, n={o['n']})",
+                f"{fmt(p['median'])} {unit} ({fmt(p['min'])}-{fmt(p['max'])}, n={p['n']})",
+                fmt(pe[key]["ratio_ours_to_peer"], 2, "x"),
+            ]
+        )
+    return "\n\n".join(
+        [
+            "## 3. Peer: jupyter-remote-desktop-proxy (TigerVNC + noVNC)",
+            f"Both in one Jupyter server of the same image (`bench/peer.Dockerfile`), both "
+            f"running openbox + xterm at {pe['geometry']}, opened in Chromium without "
+            "JupyterLab around them. Ours: from the REST call creating the desktop; the peer: "
+            "from opening its /desktop/ page (which starts its VNC server).",
+            table(["measure", "mini-SWAN (Xpra)", "peer (VNC)", "ours / peer"], rows),
+        ]
+    )
+
+
+def section_memory(results: dict[str, Any]) -> str:
+    mem = results.get("memory")
+    if not mem:
+        return "## 4. Memory\n\nNot measured."
+    rows = []
+    for level in mem["levels"]:
+        each = level.get("pss_per_desktop", {})
+        rows.append(
+            [
+                str(level["desktops"]),
+                fmt(each.get("median"), 0),
+                fmt(level.get("pss_total_mib"), 0),
+                fmt(level["container_working_set_mib"], 0),
+            ]
+        )
+    first = mem["levels"][1]["breakdown_first_desktop"] if len(mem["levels"]) > 1 else []
+    breakdown = [[process_name(p["cmd"]), fmt(p["pss_mib"], 1)] for p in first]
+    return "\n\n".join(
+        [
+            "## 4. Memory of idle desktops (no client connected)",
+            f"One server, desktops at {mem['geometry']}; PSS shares libraries fairly between "
+            "processes, so desktops' figures add up. The container's working set is what "
+            "`docker stats` shows (usage minus inactive file cache), Jupyter server included.",
+            table(
+                [
+                    "desktops",
+                    "PSS per desktop MiB (median)",
+                    "PSS all desktops MiB",
+                    "container MiB",
+                ],
+                rows,
+            ),  # fmt: skip
+            f"Each added desktop costs the container about "
+            f"{fmt(mem['container_per_added_desktop_mib'], 0)} MiB. One desktop, by process:",
+            table(["process", "PSS MiB"], breakdown),
+        ]
+    )
+
+
+def section_concurrency(results: dict[str, Any]) -> str:
+    co = results.get("concurrency")
+    if not co:
+        return "## 5. Concurrency\n\nNot measured."
+    rows = []
+    for level in co["levels"]:
+        row = [str(level["users"]), f"{level['succeeded']}/{level['users']}"]
+        for step in ("login", "spawn", "desktop", "connect", "total"):
+            s = level["steps"][step]
+            row.append(f"{fmt(s['median'])} / {fmt(s['p95'])}")
+        row.append(
+            f"{fmt(level['hub_cpu_percent']['median'], 0)} / "
+            f"{fmt(level['hub_cpu_percent']['max'], 0)}"
+        )
+        row.append(fmt(level["hub_memory_mib"]["max"], 0))
+        rows.append(row)
+    errors = [e for level in co["levels"] for e in level["errors"]]
+    parts = [
+        "## 5. Concurrency (REST API and websocket clients, no browsers)",
+        "N users start at the same moment: login (a token from the password), spawn (until "
+        "the hub says ready), desktop (created and running), connect (websocket through the "
+        "proxies, Xpra hello answered). Seconds p50 / p95 per step; hub CPU in % of one core "
+        "(median / max over the run); hub memory max.",
+        table(
+            [
+                "users",
+                "ok",
+                "login",
+                "spawn",
+                "desktop",
+                "connect",
+                "total",
+                "hub CPU %",
+                "hub MiB",
+            ],
+            rows,
+        ),  # fmt: skip
+    ]
+    if errors:
+        parts.append("Failures:\n\n" + "\n".join(f"- {e[:300]}" for e in errors))
+    return "\n\n".join(parts)
+
+
+def section_up(results: dict[str, Any]) -> str:
+    up = results.get("up_times")
+    if not up:
+        return "## 6. `nox -s up` times\n\nNot measured."
+    rows = []
+    labels = {
+        "warm_fresh": "warm: images cached, stack not running",
+        "warm_running": "warm: images cached, stack already running",
+        "cold": "cold: `--no-cache` build (apt/pip/yarn cache mounts still apply)",
+    }
+    for key, label in labels.items():
+        if key in up:
+            v = up[key]
+            rows.append([label, fmt(v.get("build_s"), 0), fmt(v.get("up_s"), 0),
+                         fmt(v.get("total_s"), 0)])  # fmt: skip
+    if "cold" not in up:
+        rows.append([labels["cold"], "not run (`--quick` or `--no-cold`)", "", ""])
+    return "\n\n".join(
+        [
+            "## 6. `nox -s up` times",
+            "Build (both images) then `docker compose up` until the hub answers through the "
+            "proxy, in seconds. The engine is shared, so it is never pruned: the cold build "
+            "uses its own image tags and `--no-cache`.",
+            table(["case", "build s", "up s", "total s"], rows),
+        ]
+    )
+
+
+def markdown(results: dict[str, Any], plots: list[str]) -> str:
+    run = results.get("run", {})
+    target_rows = [[t["what"], t["target"], t["measured"], t["verdict"]] for t in targets(results)]
+    missed = [t for t in targets(results) if t["verdict"] == "missed"]
+    parts = [
+        "# mini-SWAN benchmark",
+        f"Run {results.get('machine', {}).get('started')} at commit "
+        f"`{run.get('git_commit')}`{' (quick)' if run.get('quick') else ''}; "
+        f"{fmt(run.get('seconds'), 0)} s. Raw figures: `results.json`.",
+        "## Targets",
+        table(["what", "target", "measured", "verdict"], target_rows),
+    ]
+    if missed:
+        parts.append(
+            "Missed: " + "; ".join(t["what"] for t in missed) + ". What costs the most, "
+            "from the measurements below:\n\n" + "\n".join(f"- {f}" for f in findings(results))
+        )
+    parts += [
+        section_machine(results),
+        section_first_frame(results),
+        section_proxy(results),
+        section_peer(results),
+        section_memory(results),
+        section_concurrency(results),
+        section_up(results),
+    ]
+    if results.get("errors"):
+        parts.append(
+            "## Errors\n"
+            + "\n\n".join(
+                f"`{part}`:\n\n```\n{text[-1500:]}\n```"
+                for part, text in results["errors"].items()
+            )
+        )
+    if plots:
+        parts.append("## Plots\n\n" + "\n\n".join(f"![{p}]({p})" for p in plots))
+    return "\n\n".join(parts) + "\n"
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    """results.json, the plots, then report.md (which links the plots)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    try:
+        from . import plots
+
+        names = plots.draw(results, out)
+    except ImportError:  # matplotlib missing: the report without plots
+        names = []
+    except Exception as exc:  # a plot must never cost the report
+        results.setdefault("errors", {})["plots"] = f"{type(exc).__name__}: {exc}"
+        names = []
+    (out / "report.md").write_text(markdown(results, names))

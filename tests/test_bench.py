@@ -1,0 +1,158 @@
+"""The benchmark's pure parts (bench/): statistics, grouping processes into desktops, the
+targets' verdicts and the Markdown report. Results here are made up by hand, so the tests
+need no Docker, browser or stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import processes, report, stats, xpra_log
+
+
+def test_percentiles_interpolate_between_ranks_like_numpy() -> None:
+    values = [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert stats.percentile(values, 50) == 3.0
+    assert stats.percentile(values, 0) == 1.0
+    assert stats.percentile(values, 100) == 5.0
+    assert stats.percentile(values, 95) == pytest.approx(4.8)
+    assert stats.percentile([], 50) is None
+    with pytest.raises(ValueError, match="0..100"):
+        stats.percentile(values, 101)
+
+
+def test_summary_and_ratio_handle_missing_samples() -> None:
+    s = stats.summary([2, 4, 9])
+    assert (s["n"], s["median"], s["min"], s["max"]) == (3, 4.0, 2.0, 9.0)
+    assert stats.summary([])["median"] is None
+    assert stats.ratio(3.0, 2.0) == 1.5
+    assert stats.ratio(None, 2.0) is None and stats.ratio(1.0, 0.0) is None
+
+
+def test_verdicts_compare_with_the_target() -> None:
+    assert stats.verdict(1.2, 1.5) == "met"
+    assert stats.verdict(1.5, 1.5) == "missed"
+    assert stats.verdict(None, 1.5) == "not measured"
+    assert stats.verdict(10, 10, lower_is_better=False) == "met"
+
+
+SNAPSHOT = {
+    "processes": [
+        {"pid": 1, "ppid": 0, "sid": 1, "pss_kb": 100, "rss_kb": 100, "cmd": "tini"},
+        {"pid": 7, "ppid": 1, "sid": 1, "pss_kb": 90_000, "rss_kb": 1, "cmd": "jupyter"},
+        {"pid": 11, "ppid": 7, "sid": 11, "pss_kb": 102_400, "rss_kb": 1, "cmd": "xpra"},
+        # Xvfb: a child of xpra's in its session; the xterm's shell: a child of a child.
+        {"pid": 14, "ppid": 11, "sid": 11, "pss_kb": 40_960, "rss_kb": 1, "cmd": "Xvfb"},
+        {"pid": 21, "ppid": 11, "sid": 11, "pss_kb": 1024, "rss_kb": 1, "cmd": "xterm"},
+        {"pid": 38, "ppid": 21, "sid": 38, "pss_kb": 1024, "rss_kb": 1, "cmd": "bash"},
+        # Another desktop: not ours.
+        {"pid": 50, "ppid": 7, "sid": 50, "pss_kb": 99_999, "rss_kb": 1, "cmd": "xpra"},
+        {"pid": 60, "ppid": 7, "sid": 1, "pss_kb": 5000, "rss_kb": 1, "cmd": "sh -c vncserver"},
+        {"pid": 61, "ppid": 60, "sid": 61, "pss_kb": 2048, "rss_kb": 1, "cmd": "Xtigervnc"},
+    ],
+    "cgroup": {"working_set_bytes": 300 * 2**20},
+}
+
+
+def test_a_desktop_is_its_process_tree_and_session() -> None:
+    mem = processes.group_memory(SNAPSHOT, roots=[11])
+    assert {p["pid"] for p in mem["processes"]} == {11, 14, 21, 38}
+    assert mem["pss_mib"] == pytest.approx((102_400 + 40_960 + 1024 + 1024) / 1024)
+    assert mem["container_working_set_mib"] == 300
+
+
+def test_the_peer_is_found_by_its_commands() -> None:
+    mem = processes.group_memory(SNAPSHOT, roots=[], match=("vncserver",))
+    assert {p["pid"] for p in mem["processes"]} == {60, 61}  # never pid 1's session
+
+
+def test_xpra_log_marks_are_read_in_utc() -> None:
+    log = (
+        "2026-11-26 15:13:31,208 created unix domain socket '/tmp/x/xpra.sock'\n"
+        "Openbox-Message: not a timestamped line\n"
+        "2026-11-26 15:13:32,605 xpra is ready.\n"
+        "2026-11-26 15:13:41,099 Handshake complete; enabling connection\n"
+    )
+    marks = xpra_log.marks(log)
+    assert marks["xpra_ready"] - marks["socket_created"] == pytest.approx(1.397)
+    assert marks["handshake"] == pytest.approx(1795706021.099)
+    assert "first_window" not in marks
+
+
+def results(first_frame_s: float, failures: int) -> dict:
+    phases = {
+        "click": 0.0,
+        "xpra_xpra_ready": 1.0,
+        "client_assets_loaded": 3.5,
+        "first_frame": 4.0,
+    }
+    return {
+        "machine": {"cores": 2, "loadavg_at_start": [1.0, 1.0, 1.0]},
+        "run": {"quick": True, "git_commit": "abc1234", "seconds": 60},
+        "load": {"first_frame": {"before": [1, 1, 1], "after": [2, 2, 2], "seconds": 10}},
+        "errors": {"peer": "Traceback: the peer image did not build"},
+        "first_frame": {
+            "samples": [{"user": "u1", "ok": True}, {"user": "u2", "ok": False, "error": "boom"}],
+            "login_to_lab_s": stats.summary([10.0]),
+            "click_to_first_frame_s": stats.summary([first_frame_s]),
+            "phases_after_click_s": {k: stats.summary([v]) for k, v in phases.items()},
+        },
+        "concurrency": {
+            "levels": [
+                {
+                    "users": 10,
+                    "succeeded": 10 - failures,
+                    "failed": failures,
+                    "errors": ["TimeoutError: server not ready"] * failures,
+                    "steps": {s: stats.summary([1.0]) for s in ("login", "spawn", "desktop",
+                                                                 "connect", "total")},
+                    "hub_cpu_percent": stats.summary([50.0]),
+                    "hub_memory_mib": stats.summary([130.0]),
+                    "results": [],
+                }
+            ]
+        },
+    }  # fmt: skip
+
+
+def test_targets_say_met_missed_or_not_measured() -> None:
+    verdicts = {t["what"]: t["verdict"] for t in report.targets(results(1.2, 0))}
+    assert verdicts["first frame after the click (median)"] == "met"
+    assert verdicts["10 users at once: failures"] == "met"
+    assert verdicts["idle desktop PSS (Xpra + Xvfb + openbox + xterm)"] == "not measured"
+    verdicts = {t["what"]: t["verdict"] for t in report.targets(results(4.0, 2))}
+    assert verdicts["first frame after the click (median)"] == "missed"
+    assert verdicts["10 users at once: failures"] == "missed"
+
+
+def test_the_longest_interval_is_named_first() -> None:
+    phases = results(4.0, 0)["first_frame"]["phases_after_click_s"]
+    assert report.costs(phases)[0] == ("xpra_xpra_ready", "client_assets_loaded", 2.5)
+
+
+def test_markdown_report_has_targets_failures_errors_and_plots() -> None:
+    text = report.markdown(results(4.0, 2), ["memory.png"])
+    assert "| first frame after the click (median) | < 1.5 s | 4.00 s | missed |" in text
+    assert "Missed: first frame after the click (median)" in text
+    assert "**2.50 s** from *xpra says ready* to *last client script/stylesheet loaded*" in text
+    assert "1 sample(s) failed" in text and "TimeoutError: server not ready" in text
+    assert "the peer image did not build" in text
+    assert "## 3. Peer: jupyter-remote-desktop-proxy\n\nNot measured." in text
+    assert "![memory.png](memory.png)" in text
+
+
+def test_write_leaves_json_and_markdown_side_by_side(tmp_path: Path) -> None:
+    data = results(1.0, 0)
+    report.write(data, tmp_path)
+    assert json.loads((tmp_path / "results.json").read_text())["run"]["git_commit"] == "abc1234"
+    assert (tmp_path / "report.md").read_text().startswith("# mini-SWAN benchmark")
+
+
+def test_process_names_are_short() -> None:
+    assert (
+        report.process_name("/usr/bin/python3 /usr/bin/xpra start-desktop --daemon=no") == "xpra"
+    )
+    assert report.process_name("Xvfb-for-Xpra-S18 +extension GLX") == "Xvfb"
+    assert report.process_name("/usr/bin/Xtigervnc :1 -localhost=1") == "Xtigervnc"
