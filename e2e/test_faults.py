@@ -171,6 +171,42 @@ def test_spawn_failure_is_explained_and_leaves_no_container(
         assert stack.container_name(user) not in names
 
 
+def test_start_command_that_exits_is_explained_and_leaves_no_container(
+    page: Page,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    ledger: Ledger,
+    login: Callable[..., None],
+    docker_client: docker.DockerClient,
+) -> None:
+    # An environment script that ends the session before the server starts, as a user's
+    # broken ~/.bashrc-like setup would: the container's start command exits with 3.
+    hub.start_server(user)
+    script = 'echo "setting up my analysis"\necho "my-env: cannot find ROOT" >&2\nexit 3\n'
+    r = hub.request(
+        "PUT",
+        f"/user/{user}/api/contents/broken-env.sh",
+        as_user=user,
+        json={"type": "file", "format": "text", "content": script},
+    )
+    assert r.status_code in (200, 201), r.text
+    hub.stop_server(user)
+    with ledger.fault("start command exits while the server starts"):
+        login(page, user)
+        page.goto(f"{stack.url}/hub/spawn/{user}")
+        page.locator("#env-script").fill("broken-env.sh")
+        page.get_by_role("button", name="Start").click()
+        # The reason, with what the script printed, on the progress page; no 90 s wait.
+        expect(page.locator("body")).to_contain_text("stopped while starting", timeout=60_000)
+        expect(page.locator("body")).to_contain_text("my-env: cannot find ROOT")
+        names = [c.name for c in docker_client.containers.list(all=True)]
+        assert stack.container_name(user) not in names
+        assert hub.server(user) is None
+    # The user can start again without the script.
+    hub.start_server(user)
+
+
 def test_idle_server_is_culled(
     stack: StackInfo,
     hub: HubAPI,

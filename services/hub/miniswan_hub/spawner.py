@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import docker.errors
 from dockerspawner import DockerSpawner
+from jupyterhub.utils import AnyTimeoutError, wait_for_http_server
 from tornado import web
-from traitlets import List, Unicode, default
+from traitlets import Int, List, Unicode, default
 
 from . import eos, form, options, stacks
 from .networks import NetworkError, UserNetworks
@@ -33,6 +35,12 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
     jupyterlab_url = Unicode(
         "/lab",
         help="URL (below the server's prefix) a JupyterLab session opens at.",
+    ).tag(config=True)
+
+    failure_log_lines = Int(
+        12,
+        help="""Lines of a container's output shown to the user when their server exits while
+        starting (the reason, e.g. an error of their environment script).""",
     ).tag(config=True)
 
     _networks: UserNetworks | None = None
@@ -101,12 +109,50 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
             if self.networks.enabled:
                 self.network_name = self.networks.name_for(self.escaped_name)
                 await self.networks.ensure(self.network_name)
-            return await super().start()
+            ip_port = await super().start()
+            await self._wait_until_answering(*ip_port)
+            return ip_port
         except NetworkError as error:
             raise web.HTTPError(500, str(error)) from error
         except docker.errors.APIError as error:
             # Relayed to the user as is (spawn page and API): say what failed, not "500".
             raise web.HTTPError(500, await self._explain(error)) from error
+
+    async def _wait_until_answering(self, host: str, port: int) -> None:
+        """Return once the server answers HTTP; if its container exits first, remove it and
+        say why, with the last lines it printed (e.g. a failing environment script).
+
+        JupyterHub itself would wait http_timeout for a server that is already gone, report
+        a timeout without a reason, and leave the exited container behind.
+        """
+        if self.server is None:
+            return
+        url = f"http://{host}:{port}{self.server.base_url}api"
+        deadline = time.monotonic() + self.http_timeout
+        while time.monotonic() < deadline:
+            try:
+                await wait_for_http_server(url, timeout=1)
+                return
+            except AnyTimeoutError:
+                pass
+            status = await self.poll()
+            if status is not None:
+                raise web.HTTPError(500, await self._exited_during_start(status))
+        # Still silent: JupyterHub's own wait reports the timeout.
+
+    async def _exited_during_start(self, status: Any) -> str:
+        last_lines = ""
+        try:
+            logs = await self.docker("logs", self.container_id, tail=self.failure_log_lines)
+            last_lines = logs.decode(errors="replace").strip()
+        except docker.errors.APIError as error:
+            self.log.warning("No logs of %s's exited container: %s", self.user.name, error)
+        await self.stop()  # removes the exited container (and its network)
+        self.log.warning("%s's server exited while starting (%s)", self.user.name, status)
+        message = f"Your server stopped while starting ({status})."
+        if last_lines:
+            message += f" Its last output: {last_lines}"
+        return message
 
     async def poll(self) -> Any:
         status = await super().poll()
