@@ -72,7 +72,8 @@ HOSTILE_DESKTOP_BODIES: list[tuple[str, Any]] = [
     ("layout oversized", {"layout": LONG}),
     ("variant with markup", {"layout": "de", "variant": "<img src=x onerror=alert(1)>"}),
     ("number as body", 12),
-    ("null body", None),
+    ("null body", "null"),
+    ("truncated JSON", '{"name": "x"'),
     ("deeply nested", {"name": [[[[[[[[[[[["x"]]]]]]]]]]]]}),
 ]
 
@@ -90,9 +91,13 @@ def test_hostile_desktop_bodies_get_a_400_and_change_nothing(
     api = f"/user/{user}/desktops/api/desktops"
     for what, body in HOSTILE_DESKTOP_BODIES:
         with ledger.bad_input(f"desktop API: {what}"):
-            r = hub.request("POST", api, as_user=user, json=body)
+            # Strings are sent as the raw body (JSON that requests would not produce).
+            raw = {"data": body} if isinstance(body, str) else {"json": body}
+            r = hub.request("POST", api, as_user=user, **raw)
             assert r.status_code == 400, f"{what}: {r.status_code} {r.text[:300]}"
-            assert r.json().get("message"), f"{what}: no message in {r.text[:300]}"
+            message = r.json().get("message", "")
+            assert message, f"{what}: no message in {r.text[:300]}"
+            assert len(message) < 2_000, f"{what}: the message echoes the value whole"
     # A friendly unicode name is not hostile: it is kept as given.
     r = hub.request("POST", api, as_user=user, json={"name": "Détecteur ATLAS, vue 3D"})
     assert r.status_code == 201, r.text

@@ -211,3 +211,18 @@ def test_form_without_a_catalog_says_why() -> None:
     assert 'id="miniswan-stacks-unavailable"' in html
     assert "unavailable: &lt;x&gt;" in html
     assert "stack" not in parse(html).selects
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("session", ["jupyterlab"]), ("stack", {"LCG": 105}), ("platform", ["x86_64"])],
+)
+def test_values_of_the_wrong_type_are_refused_not_crashed_on(field: str, value: Any) -> None:
+    with pytest.raises(options.OptionsError):
+        check({field: value})
+
+
+def test_an_oversized_value_is_not_echoed_whole() -> None:
+    with pytest.raises(options.OptionsError) as error:
+        check({"stack": "x" * 20_000})
+    assert len(str(error.value)) < 300

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import reprlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -91,17 +92,20 @@ def check_layout(
         variant = ""
     if not isinstance(layout, str) or not _NAME.match(layout):
         raise LayoutError(
-            f"keyboard layout must be an XKB layout name like 'de', not {layout!r}; {HOW_TO_LIST}"
+            "keyboard layout must be an XKB layout name like 'de', "
+            f"not {reprlib.repr(layout)}; {HOW_TO_LIST}"
         )
     if not isinstance(variant, str) or (variant and not _NAME.match(variant)):
         raise LayoutError(
             f"keyboard variant must be an XKB variant name like 'nodeadkeys', "
-            f"not {variant!r}; {HOW_TO_LIST}"
+            f"not {reprlib.repr(variant)}; {HOW_TO_LIST}"
         )
     if known and layout not in known:
-        raise LayoutError(f"unknown keyboard layout {layout!r}; {HOW_TO_LIST}")
+        raise LayoutError(f"unknown keyboard layout {reprlib.repr(layout)}; {HOW_TO_LIST}")
     if known and variant and variant not in known[layout].variants:
-        raise LayoutError(f"layout {layout!r} has no variant {variant!r}; {HOW_TO_LIST}")
+        raise LayoutError(
+            f"layout {reprlib.repr(layout)} has no variant {reprlib.repr(variant)}; {HOW_TO_LIST}"
+        )
     return layout, variant
 
 

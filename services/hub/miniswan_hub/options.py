@@ -83,22 +83,29 @@ def from_form(form: dict[str, list[str]]) -> dict[str, Any]:
     return options
 
 
+def shown(value: Any) -> str:
+    """A value as a message quotes it: its repr, cut short (a hostile 20 kB value must not
+    come back whole in the error page)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def whole_number(value: Any, what: str, allowed: str) -> int:
     if isinstance(value, bool):
-        raise OptionsError(f"{what} {value!r} is not a number: choose {allowed}.")
+        raise OptionsError(f"{what} {shown(value)} is not a number: choose {allowed}.")
     if isinstance(value, int):
         return value
     try:
         return int(str(value).strip())
     except ValueError:
-        raise OptionsError(f"{what} {value!r} is not a number: choose {allowed}.") from None
+        raise OptionsError(f"{what} {shown(value)} is not a number: choose {allowed}.") from None
 
 
 def script_in_home(value: Any) -> str:
     """The environment script's path relative to the home, or OptionsError if it is not a
     plain path inside the home. `~/x`, `$HOME/x` and `x` all mean the same file."""
     if not isinstance(value, str):
-        raise OptionsError(f"Environment script {value!r} is not a path.")
+        raise OptionsError(f"Environment script {shown(value)} is not a path.")
     text = value.strip()
     for prefix in ("~/", "$HOME/", "${HOME}/"):
         if text.startswith(prefix):
@@ -106,13 +113,13 @@ def script_in_home(value: Any) -> str:
             break
     if not SCRIPT_PATH.match(text):
         raise OptionsError(
-            f"Environment script {value!r} is not a plain path: use letters, digits and "
+            f"Environment script {shown(value)} is not a plain path: use letters, digits and "
             "._-/ only, relative to your home (e.g. scripts/env.sh)."
         )
     path = PurePosixPath(text)
     if path.is_absolute() or ".." in path.parts or str(path) in ("", "."):
         raise OptionsError(
-            f"Environment script {value!r} is outside your home: give a path inside it, "
+            f"Environment script {shown(value)} is outside your home: give a path inside it, "
             "relative to it (e.g. scripts/env.sh or ~/scripts/env.sh)."
         )
     return str(path)
@@ -125,21 +132,21 @@ def validate(user_options: dict[str, Any], choices: Choices) -> SpawnOptions:
     if unknown:
         raise OptionsError(f"Unknown option(s): {', '.join(unknown)}.")
     session = user_options.get("session", DEFAULT_SESSION)
-    if session not in SESSION_TYPES:
+    if not isinstance(session, str) or session not in SESSION_TYPES:
         allowed = ", ".join(f"'{key}' ({label})" for key, label in SESSION_TYPES.items())
-        raise OptionsError(f"Unknown session type {session!r}: choose one of {allowed}.")
+        raise OptionsError(f"Unknown session type {shown(session)}: choose one of {allowed}.")
 
     catalog = choices.catalog
     stack = user_options.get("stack") or catalog.default_release
-    if stack not in catalog.releases:
+    if not isinstance(stack, str) or stack not in catalog.releases:
         allowed = ", ".join(catalog.releases)
-        raise OptionsError(f"Unknown software stack {stack!r}: choose one of {allowed}.")
+        raise OptionsError(f"Unknown software stack {shown(stack)}: choose one of {allowed}.")
     built_for = catalog.releases[stack].platforms
     platform = user_options.get("platform") or catalog.default_platform(stack)
-    if platform not in built_for:
+    if not isinstance(platform, str) or platform not in built_for:
         allowed = ", ".join(built_for)
         raise OptionsError(
-            f"Platform {platform!r} is not available for {stack}: choose one of {allowed}."
+            f"Platform {shown(platform)} is not available for {stack}: choose one of {allowed}."
         )
 
     limits = choices.limits

@@ -106,6 +106,9 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         # The user's EOS home (docs/eos.md): created, mounted, $HOME; a clear 503 if EOS is down.
         await eos.prepare_spawner(self)
         try:
+            # Keep a container that exits on its own until we have read why (its output):
+            # _wait_until_answering and poll() remove it.
+            self.extra_host_config = {**self.extra_host_config, "auto_remove": False}
             if self.networks.enabled:
                 self.network_name = self.networks.name_for(self.escaped_name)
                 await self.networks.ensure(self.network_name)
@@ -135,7 +138,9 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
                 return
             except AnyTimeoutError:
                 pass
-            status = await self.poll()
+            # DockerSpawner's poll: ours would remove the exited container before its logs
+            # are read.
+            status = await super().poll()
             if status is not None:
                 raise web.HTTPError(500, await self._exited_during_start(status))
         # Still silent: JupyterHub's own wait reports the timeout.
@@ -156,6 +161,11 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
 
     async def poll(self) -> Any:
         status = await super().poll()
+        if status is not None and self.object_id:
+            # Exited on its own (killed, crashed): it is not auto-removed (see start), and
+            # JupyterHub does not call stop() for a server that is already dead.
+            self.log.info("Removing %s's exited container (%s)", self.user.name, status)
+            await self.remove_object()
         if status is None and self.networks.enabled:
             # A recreated proxy or hub container has lost its place on this user's network:
             # rejoin it, so routes keep working (runs every poll_interval).
