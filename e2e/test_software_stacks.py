@@ -131,9 +131,19 @@ def test_terminals_and_desktops_run_in_the_stack_and_cvmfs_is_read_only(
     expect(terminal.locator(".xterm-screen")).to_be_visible(timeout=30_000)
     # bash's prompt sets the terminal's title, which names the tab: the shell is there.
     expect(page.locator(".lm-TabBar-tab", has_text="@").first).to_be_visible(timeout=30_000)
-    terminal.click()
-    page.keyboard.type('echo "$SWAN_STACK $(command -v python3)" > ~/terminal.txt\n', delay=20)
-    wait_until(lambda: home_file("terminal.txt").strip() == expected, 30, "the terminal's echo")
+
+    def typed_in_terminal() -> bool:
+        # Keys typed while xterm.js is still connecting its websocket are dropped: type the
+        # (idempotent) command again until its file appears.
+        terminal.click()
+        page.keyboard.type('echo "$SWAN_STACK $(command -v python3)" > ~/terminal.txt\n', delay=20)
+        try:
+            wait_until(lambda: home_file("terminal.txt").strip() == expected, 10, "the echo")
+        except AssertionError:
+            return False
+        return True
+
+    wait_until(typed_in_terminal, 60, "the terminal's echo", interval=0.1)
 
     # A desktop's xterm too, and the stack's matplotlib opens a Tk window in that desktop.
     desktop = launch_desktop(page, from_menu=True)  # the terminal hides the Launcher
