@@ -36,6 +36,7 @@ sys.path.append(str(ROOT / "extension" / "tests"))
 
 from conftest import (  # noqa: E402
     CHROMIUM,
+    CHROMIUM_ARGS,
     SPAWN_TIMEOUT_MS,
     HubAPI,
     StackInfo,
@@ -43,7 +44,15 @@ from conftest import (  # noqa: E402
     wait_until,
 )
 
-__all__ = ["CHROMIUM", "HubAPI", "StackInfo", "wait_until", "Bench", "machine_facts"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "HubAPI",
+    "StackInfo",
+    "wait_until",
+    "Bench",
+    "machine_facts",
+]
 
 # Files the in-container probes need, copied to PROBE_DIR in the container.
 PROBE_FILES = {
@@ -52,15 +61,6 @@ PROBE_FILES = {
 }
 PROBE_DIR = "/tmp/miniswan-bench"
 SPAWN_TIMEOUT_S = SPAWN_TIMEOUT_MS // 1000
-# Chromium's flags from the e2e suite (conftest.browser_type_launch_args).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def now() -> float:

@@ -32,6 +32,15 @@ pytest_plugins = ["ledger"]
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MINISWAN_CHROMIUM", "/usr/bin/chromium")
 SPAWN_TIMEOUT_MS = 150_000
+# Debian's Chromium in a container or CI machine: no sandbox, GPU or background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def env_default(name: str) -> str:
@@ -49,14 +58,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 
@@ -157,6 +159,23 @@ class HubAPI:
         r = self.request("GET", f"/hub/api/users/{username}", as_user=self.stack.admin_user)
         r.raise_for_status()
         return r.json()
+
+    def write_file(self, username: str, path: str, text: str) -> None:
+        """Save a text file in the user's home the way JupyterLab does (contents API)."""
+        r = self.request(
+            "PUT",
+            f"/user/{username}/api/contents/{path}",
+            as_user=username,
+            json={"type": "file", "format": "text", "content": text},
+        )
+        assert r.status_code in (200, 201), r.text
+
+    def read_file(self, username: str, path: str) -> str | None:
+        """A text file of the user's home through the contents API; None if it is not there."""
+        r = self.request(
+            "GET", f"/user/{username}/api/contents/{path}?content=1", as_user=username
+        )
+        return r.json()["content"] if r.status_code == 200 else None
 
     def server(self, username: str) -> dict[str, Any] | None:
         return self.user_model(username)["servers"].get("")

@@ -31,22 +31,6 @@ def eos_stub(stack: StackInfo, docker_client: docker.DockerClient) -> Any:
     return docker_client.containers.get(f"{stack.project}-eos-stub-1")
 
 
-def put_file(hub: HubAPI, user: str, name: str, text: str) -> None:
-    """Save a file the way JupyterLab does (the contents API)."""
-    r = hub.request(
-        "PUT",
-        f"/user/{user}/api/contents/{name}",
-        as_user=user,
-        json={"type": "file", "format": "text", "content": text},
-    )
-    assert r.status_code in (200, 201), r.text
-
-
-def get_file(hub: HubAPI, user: str, name: str) -> str | None:
-    r = hub.request("GET", f"/user/{user}/api/contents/{name}", as_user=user)
-    return r.json()["content"] if r.status_code == 200 else None
-
-
 def xrd_read(container: Any, path: str) -> str | None:
     code, out = run(container, "xrdcp", "-s", f"{EOS}/{path}", "-")
     return out if code == 0 else None
@@ -72,7 +56,7 @@ def test_home_is_eos_and_every_path_sees_the_same_files(
 
     # Saved in JupyterLab -> read with xrdcp in the user's container and on the eos-stub.
     text = f"saved in lab {uuid.uuid4().hex}\n"
-    put_file(hub, user, "from-lab.txt", text)
+    hub.write_file(user, "from-lab.txt", text)
     assert xrd_read(container, f"{home}/from-lab.txt") == text
     code, out = run(eos_stub(stack, docker_client), "stat", "-c", "%u %a", f"{home}/from-lab.txt")
     assert code == 0 and out.split()[0] == "1000", out
@@ -85,7 +69,7 @@ def test_home_is_eos_and_every_path_sees_the_same_files(
         container, "sh", "-c", f"printf '{xrd_text}' | xrdcp -s - {EOS}/{home}/from-xrdcp.txt"
     )
     assert code == 0, out
-    assert get_file(hub, user, "from-xrdcp.txt") == xrd_text
+    assert hub.read_file(user, "from-xrdcp.txt") == xrd_text
     code, out = run(
         container,
         "/opt/jupyter/bin/python",
@@ -129,7 +113,7 @@ def two_users(hub: HubAPI) -> Iterator[tuple[str, str]]:
     attacker, victim = f"eosa{tag}", f"eosa{tag}x"
     for name in (attacker, victim):
         hub.start_server(name)
-    put_file(hub, victim, "secret.txt", "victim's secret\n")
+    hub.write_file(victim, "secret.txt", "victim's secret\n")
     yield attacker, victim
     for name in (attacker, victim):
         hub.stop_server(name)
@@ -215,7 +199,7 @@ def written_files(hub: HubAPI, user: str, container: Any) -> dict[str, str]:
     home = home_path(user)
     files = {f"lab-{i}.txt": f"lab {i} {uuid.uuid4().hex}\n" for i in range(3)}
     for name, text in files.items():
-        put_file(hub, user, name, text)
+        hub.write_file(user, name, text)
     text = f"xrd {uuid.uuid4().hex}\n"
     code, out = run(container, "sh", "-c", f"printf '{text}' | xrdcp -s - {EOS}/{home}/xrd.txt")
     assert code == 0, out
@@ -226,7 +210,7 @@ def read_back(hub: HubAPI, user: str, container: Any, names: list[str]) -> dict[
     home = home_path(user)
     found: dict[str, str | None] = {}
     for name in names:
-        lab = get_file(hub, user, name)
+        lab = hub.read_file(user, name)
         xrd = xrd_read(container, f"{home}/{name}")
         found[name] = lab if lab == xrd else f"lab={lab!r} xrootd={xrd!r}"
     return found
@@ -243,7 +227,7 @@ def test_data_survives_an_eos_stub_restart_while_the_user_works(
         wait_until(lambda: xrd_read(container, f"{home_path(user)}/xrd.txt"), 30, "XRootD back")
         found = read_back(hub, user, container, list(expected))
         assert not ledger.files(expected, found), found
-        put_file(hub, user, "after.txt", "after\n")
+        hub.write_file(user, "after.txt", "after\n")
         assert xrd_read(container, f"{home_path(user)}/after.txt") == "after\n"
 
 

@@ -43,21 +43,6 @@ class Desktops:
         return r.status_code == 200 and "xpra" in r.text.lower()
 
 
-def save_file(hub: HubAPI, user: str, path: str, text: str) -> None:
-    r = hub.request(
-        "PUT",
-        f"/user/{user}/api/contents/{path}",
-        as_user=user,
-        json={"type": "file", "format": "text", "content": text},
-    )
-    assert r.status_code in (200, 201), r.text
-
-
-def read_file(hub: HubAPI, user: str, path: str) -> str | None:
-    r = hub.request("GET", f"/user/{user}/api/contents/{path}?content=1", as_user=user)
-    return r.json()["content"] if r.status_code == 200 else None
-
-
 def test_hub_restart_keeps_both_desktops(
     stack: StackInfo,
     hub: HubAPI,
@@ -117,7 +102,7 @@ def test_killed_user_container_is_noticed_and_the_home_survives(
         "PUT", f"/user/{user}/api/contents/analysis", as_user=user, json={"type": "directory"}
     )
     for path, text in saved.items():
-        save_file(hub, user, path, text)
+        hub.write_file(user, path, text)
 
     with ledger.fault("user container killed"):
         docker_client.containers.get(stack.container_name(user)).kill()
@@ -130,7 +115,7 @@ def test_killed_user_container_is_noticed_and_the_home_survives(
         if page.locator("#session-jupyterlab").count():
             page.get_by_role("button", name="Start").click()
         expect(page.locator(".jp-Launcher")).to_be_visible(timeout=SPAWN_TIMEOUT_MS)
-        found = {path: read_file(hub, user, path) for path in saved}
+        found = {path: hub.read_file(user, path) for path in saved}
         assert ledger.files(saved, found) == []
 
 
@@ -184,13 +169,7 @@ def test_start_command_that_exits_is_explained_and_leaves_no_container(
     # broken ~/.bashrc-like setup would: the container's start command exits with 3.
     hub.start_server(user)
     script = 'echo "setting up my analysis"\necho "my-env: cannot find ROOT" >&2\nexit 3\n'
-    r = hub.request(
-        "PUT",
-        f"/user/{user}/api/contents/broken-env.sh",
-        as_user=user,
-        json={"type": "file", "format": "text", "content": script},
-    )
-    assert r.status_code in (200, 201), r.text
+    hub.write_file(user, "broken-env.sh", script)
     hub.stop_server(user)
     with ledger.fault("start command exits while the server starts"):
         login(page, user)
