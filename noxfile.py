@@ -15,7 +15,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tools.stack import Stack, StackError, preflight  # noqa: E402
+from tools.stack import Stack, StackError, failure_digest, preflight  # noqa: E402
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_venv = "yes"
@@ -156,8 +156,12 @@ def e2e(session: nox.Session) -> None:
     except nox.command.CommandFailed:
         logs = stack.collect_logs(out / "logs")
         for path in logs:
-            lines = path.read_text(errors="replace").splitlines()[-60:]
-            print(f"\n===== last lines of {path.relative_to(ROOT)} =====", *lines, sep="\n")
+            lines = failure_digest(path)
+            print(
+                f"\n===== problems and last lines of {path.relative_to(ROOT)} =====",
+                *lines,
+                sep="\n",
+            )
         raise
     finally:
         stack.collect_logs(out / "logs")

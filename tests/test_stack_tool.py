@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tools.stack import ENV_FILE, Stack, StackError, preflight, read_env_defaults
+from tools.stack import (
+    ENV_FILE,
+    Stack,
+    StackError,
+    failure_digest,
+    preflight,
+    read_env_defaults,
+)
 
 
 def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
@@ -76,3 +83,27 @@ def test_preflight_without_compose_v2_names_the_plugin(
     fake_docker(tmp_path, monkeypatch, '[ "$1" = compose ] && exit 1; exit 0')
     with pytest.raises(StackError, match="Compose v2"):
         preflight()
+
+
+def test_failure_digest_shows_problems_not_refused_requests(tmp_path: Path) -> None:
+    """The security tests make hundreds of refused requests on purpose; a CI failure should
+    print the spawn error, not them."""
+    log = tmp_path / "hub.log"
+    noise = [
+        f"[W 2026-11-26 18:09:46.0{i:02d} JupyterHub log:192] 403 GET /hub/api/users/x ({i})"
+        for i in range(100)
+    ]
+    log.write_text(
+        "\n".join(
+            [
+                "[I 18:00 JupyterHub app:1] starting",
+                "[E 18:01 JupyterHub user:2] Unhandled error starting alice's server: boom",
+                *noise,
+                "[I 18:02 JupyterHub log:192] 200 GET /hub/health",
+            ]
+        )
+    )
+    digest = failure_digest(log, tail=3)
+    assert digest[0].startswith("[E 18:01") and digest[1] == "[…]"
+    assert not any("403 GET" in line for line in digest[:2])
+    assert digest[-1].endswith("200 GET /hub/health") and len(digest) == 5

@@ -99,10 +99,23 @@ class Stack:
         return time.monotonic() - started
 
     def up(self, timeout: float = 180) -> None:
-        """Start (or update) the services and wait until the hub answers through the proxy."""
-        result = self.compose("up", "-d", "--remove-orphans", capture_output=True)
+        """Start (or update) the services, wait until every one is healthy (the hub, and the
+        storage stubs a spawn needs: a spawn before the CVMFS stub has published its views
+        is refused), then until the hub answers through the proxy."""
+        result = self.compose(
+            "up",
+            "-d",
+            "--remove-orphans",
+            "--wait",
+            "--wait-timeout",
+            f"{timeout:.0f}",
+            capture_output=True,
+        )
         if result.returncode != 0:
-            raise StackError(f"`docker compose up` failed:\n{result.stderr.strip()}")
+            logs = self.compose("logs", "--tail", "30", capture_output=True).stdout
+            raise StackError(
+                f"`docker compose up` failed:\n{result.stderr.strip()}\nLast logs:\n{logs}"
+            )
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 180) -> None:
@@ -191,7 +204,7 @@ class Stack:
         """Write each service's and each user container's log to `folder`; return the files."""
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        for service in ("hub", "proxy", "eos-stub"):
+        for service in ("hub", "proxy", "eos-stub", "cvmfs-stub"):
             path = folder / f"{service}.log"
             with path.open("w") as out:
                 self.compose("logs", "--no-color", "--timestamps", service, stdout=out, stderr=out)
@@ -202,6 +215,25 @@ class Stack:
                 subprocess.run(["docker", "logs", "--timestamps", name], stdout=out, stderr=out)
             written.append(path)
         return written
+
+
+# A request the hub or proxy logs at warning level because it was refused (4xx): the
+# security tests make hundreds on purpose, so they are noise when explaining a failure.
+_REFUSED_REQUEST = re.compile(r"log:\d+\] 4\d\d |Missing or invalid credentials|web:\d+\] 4\d\d ")
+_PROBLEM = re.compile(r"\[(E|W|C) |Traceback|Error|error:|failed|refused|timed out|Killed")
+
+
+def failure_digest(log: Path, problems: int = 40, tail: int = 10) -> list[str]:
+    """The lines of a service log that explain a failure: its last `problems` warnings and
+    errors (refused requests left out), then its last `tail` lines."""
+    lines = log.read_text(errors="replace").splitlines()
+    flagged = [
+        line for line in lines if _PROBLEM.search(line) and not _REFUSED_REQUEST.search(line)
+    ]
+    digest = flagged[-problems:]
+    if digest:
+        digest.append("[…]")
+    return digest + lines[-tail:]
 
 
 def preflight() -> None:
