@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -81,6 +82,16 @@ class StackInfo:
         the hub answers through the proxy again."""
         docker_client.containers.get(f"{self.project}-{service}-1").restart(timeout=20)
         wait_until(self.healthy, timeout, f"the hub to answer after the {service} restart")
+
+    def hub_log_about(self, username: str, lines: int = 15) -> str:
+        """The hub's last log lines that name `username`: why a spawn did not finish."""
+        result = subprocess.run(
+            ["docker", "logs", "--tail", "2000", f"{self.project}-hub-1"],
+            capture_output=True,
+            text=True,
+        )
+        about = [line for line in (result.stdout + result.stderr).splitlines() if username in line]
+        return "\n".join(about[-lines:])
 
     def container_name(self, username: str) -> str:
         """The container DockerSpawner names for `username` (letters and digits only)."""
@@ -186,11 +197,16 @@ class HubAPI:
             "POST", f"/hub/api/users/{username}/server", as_user=username, json=options or {}
         )
         assert r.status_code in (201, 202), r.text
-        return wait_until(
-            lambda: (s := self.server(username)) and s["ready"] and s,
-            SPAWN_TIMEOUT_MS / 1000,
-            f"{username}'s server to be ready",
-        )
+        try:
+            return wait_until(
+                lambda: (s := self.server(username)) and s["ready"] and s,
+                SPAWN_TIMEOUT_MS / 1000,
+                f"{username}'s server to be ready",
+            )
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}\nThe hub's log about {username}:\n{self.stack.hub_log_about(username)}"
+            ) from None
 
     def stop_server(self, username: str) -> None:
         r = self.request(

@@ -10,8 +10,10 @@ from typing import Any
 import docker
 import pytest
 from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from lab_ui import launch_desktop, open_lab
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+from xpra_client import focus_terminal, wait_for_drawn_window
 
 
 class Desktops:
@@ -44,23 +46,44 @@ class Desktops:
 
 
 def test_hub_restart_keeps_both_desktops(
+    page: Page,
     stack: StackInfo,
     hub: HubAPI,
     user: str,
     ledger: Ledger,
+    login: Callable[..., None],
     docker_client: docker.DockerClient,
 ) -> None:
-    hub.start_server(user)
+    # One desktop open in a JupyterLab panel, one started through the API.
+    open_lab(page, stack, hub, user, login)
+    shown = launch_desktop(page)
+    client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{shown}"] iframe')
+    wait_for_drawn_window(client)
     desktops = Desktops(hub, user)
-    ids = [desktops.create("one"), desktops.create("two")]
+    ids = [shown, desktops.create("two")]
     before = [desktops.wait_state(i, "running") for i in ids]
+    container = docker_client.containers.get(stack.container_name(user))
+    started_at = container.attrs["State"]["StartedAt"]
 
-    with ledger.fault("hub restart with two running desktops"):
+    with ledger.fault("hub restart with two running desktops, one open in the browser"):
         stack.restart_service(docker_client, "hub")
         after = [desktops.get(i) for i in ids]
         assert [d["state"] for d in after] == ["running", "running"]
         assert [d["pid"] for d in after] == [d["pid"] for d in before]
         assert all(desktops.serves_client(d) for d in after)
+        # No respawn: the same container, started once.
+        container.reload()
+        assert container.attrs["State"]["StartedAt"] == started_at
+        assert hub.server(user) is not None
+        # The open panel still works: its window is drawn and typing reaches the session.
+        facts = wait_for_drawn_window(client)
+        focus_terminal(client, facts)
+        page.keyboard.type("echo after-hub-restart > ~/after-hub-restart.txt\n", delay=30)
+        wait_until(
+            lambda: hub.read_file(user, "after-hub-restart.txt") == "after-hub-restart\n",
+            30,
+            "the file typed in the open desktop after the hub restart",
+        )
 
 
 def test_xpra_killed_from_outside_fails_only_that_desktop(

@@ -15,35 +15,8 @@ import pytest
 from conftest import HubAPI, StackInfo, wait_until
 from lab_ui import launch_desktop, open_lab
 from playwright.sync_api import Error, Frame, Page, expect
+from x_session import find_window, in_session, session_env
 from xpra_client import focus_terminal, wait_for_drawn_window
-
-
-def session_env(container: docker.models.containers.Container, desktop_pid: int) -> list[str]:
-    """DISPLAY and XAUTHORITY of a desktop, read from its xterm (in xpra's session)."""
-    ps = container.exec_run(["ps", "-eo", "pid=,sid=,comm="]).output.decode()
-    xterm = next(
-        int(pid)
-        for pid, sid, comm in (line.split(None, 2) for line in ps.splitlines() if line.strip())
-        if int(sid) == desktop_pid and comm.strip() == "xterm"
-    )
-    environ = container.exec_run(["cat", f"/proc/{xterm}/environ"]).output.split(b"\0")
-    return [v.decode() for v in environ if v.startswith((b"DISPLAY=", b"XAUTHORITY="))]
-
-
-def in_session(container: docker.models.containers.Container, env: list[str], *cmd: str) -> str:
-    """Run a command in the desktop's X session (its display), return its stdout."""
-    result = container.exec_run(list(cmd), environment=env)
-    assert result.exit_code == 0, result.output
-    return result.output.decode().strip()
-
-
-def find_window(
-    container: docker.models.containers.Container, env: list[str], name: str
-) -> str | None:
-    """The ids of the session's windows of that instance name (`xdotool search`; not the
-    title, which the shell in an xterm rewrites), None if none."""
-    result = container.exec_run(["xdotool", "search", "--classname", name], environment=env)
-    return result.output.decode().strip() if result.exit_code == 0 else None
 
 
 def screen_size(container: docker.models.containers.Container, env: list[str]) -> str:

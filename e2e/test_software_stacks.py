@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import docker
-import pytest
 from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
 from lab_ui import launch_desktop
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+from x_session import find_window, session_env
 from xpra_client import drawn_window, focus_terminal, wait_for_drawn_window
 
 VIEWS = "/export/sft.cern.ch/lcg/views"  # in the stub container (the volume it fills)
@@ -167,29 +167,23 @@ def test_terminals_and_desktops_run_in_the_stack_and_cvmfs_is_read_only(
         delay=20,
     )
     wait_until(lambda: home_file("desktop.txt").strip() == expected, 30, "the xterm's echo")
-    # The figure's window exists on the desktop's X display, and the client draws more.
-    find_figure = (
-        "for x in /tmp/.X11-unix/X*; do DISPLAY=:${x##*/X} xdotool search --name '^Figure 1$'"
-        " && exit 0; done; exit 1"
+    # The figure's window exists on the desktop's X display (found with the session's X
+    # cookie, as any X client there needs it), and the client draws more.
+    pid = hub.request("GET", f"/user/{user}/desktops/api/desktops/{desktop}", as_user=user).json()[
+        "pid"
+    ]
+    env = session_env(container, pid)
+    wait_until(
+        lambda: find_window(container, env, "^Figure 1$", by="name"),
+        60,
+        f"a matplotlib window on the desktop (plot output: {home_file('plot.txt')!r})",
     )
-    try:
-        wait_until(
-            lambda: container.exec_run(["sh", "-c", find_figure], user="jovyan").exit_code == 0,
-            60,
-            f"a matplotlib window on the desktop (plot output: {home_file('plot.txt')!r})",
-        )
-        assert "tkagg" in home_file("plot.txt").lower().split()
-        wait_until(
-            lambda: (now := drawn_window(client)) and now["colours"] > facts["colours"],
-            30,
-            "the plot window drawn on the desktop's canvas",
-        )
-    except (AssertionError, docker.errors.APIError) as error:
-        # Known failure, open in issue #6: since this session's merges the Tk window does
-        # not appear in most runs (in one the whole server had stopped too); it passed before
-        # them. Reported as xfail with the reason until it is fixed; everything above (the
-        # terminal, the desktop's xterm, read-only /cvmfs) still fails the test.
-        pytest.xfail(f"matplotlib's Tk window in a desktop (open issue #6): {error}")
+    assert "tkagg" in home_file("plot.txt").lower().split()
+    wait_until(
+        lambda: (now := drawn_window(client)) and now["colours"] > facts["colours"],
+        30,
+        "the plot window drawn on the desktop's canvas",
+    )
 
 
 def test_bad_stack_choices_and_a_down_stub_are_refused_with_a_message(
