@@ -55,6 +55,10 @@ class FakeEngine:
 
     def create_network(self, name: str, ipam: Any, **kwargs: Any) -> None:
         subnet = ipam["Config"][0]["Subnet"]
+        # As Docker does: a subnet overlapping an existing network's is refused.
+        for other in self.networks.values():
+            if net(subnet).overlaps(net(other["IPAM"]["Config"][0]["Subnet"])):
+                raise docker.errors.APIError("Pool overlaps with other one on this address space")
         self.networks[name] = {
             "Id": name,
             "IPAM": {"Config": [{"Subnet": subnet}]},
@@ -80,6 +84,9 @@ def make(engine: FakeEngine, **traits: Any) -> UserNetworks:
     async def call(method: str, *args: Any, **kwargs: Any) -> Any:
         # The fake keeps its data in `networks`/`containers`: their API calls are renamed.
         method = {"networks": "networks_list", "containers": "containers_list"}.get(method, method)
+        # Each call yields to the event loop, as the real ones (run in threads) do: concurrent
+        # spawns interleave between listing the subnets and creating a network.
+        await asyncio.sleep(0)
         return getattr(engine, method)(*args, **kwargs)
 
     return UserNetworks(call, stack="stk", **traits)
@@ -111,3 +118,35 @@ def test_a_full_pool_is_a_clear_error() -> None:
     engine = FakeEngine(used=["10.213.0.0/24"])
     with pytest.raises(NetworkError, match="UserNetworks.pool"):
         asyncio.run(make(engine, pool="10.213.0.0/24").ensure("stk-net-carol"))
+
+
+def test_ten_users_spawning_at_once_each_get_a_network() -> None:
+    """All ten list the same free subnets at the same moment; none may give up."""
+    engine = FakeEngine(used=["10.213.0.0/28"])
+
+    async def spawn_ten() -> None:
+        await asyncio.gather(*(make(engine).ensure(f"stk-net-u{i}") for i in range(10)))
+
+    asyncio.run(spawn_ten())
+    subnets = {engine.networks[f"stk-net-u{i}"]["IPAM"]["Config"][0]["Subnet"] for i in range(10)}
+    assert len(subnets) == 10
+
+
+def test_a_subnet_taken_by_another_stack_meanwhile_is_skipped() -> None:
+    engine = FakeEngine(used=[])
+    create = engine.create_network
+    taken: list[str] = []
+
+    def another_hub_first(name: str, ipam: Any, **kwargs: Any) -> None:
+        if not taken:  # another stack's hub takes the subnet we just chose
+            taken.append(ipam["Config"][0]["Subnet"])
+            engine.networks["theirs"] = {
+                "Id": "theirs",
+                "IPAM": {"Config": [{"Subnet": taken[0]}]},
+                "Containers": {},
+            }
+        create(name, ipam, **kwargs)
+
+    engine.create_network = another_hub_first  # type: ignore[method-assign]
+    asyncio.run(make(engine).ensure("stk-net-dave"))
+    assert engine.networks["stk-net-dave"]["IPAM"]["Config"][0]["Subnet"] != taken[0]

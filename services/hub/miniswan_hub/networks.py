@@ -12,8 +12,9 @@ pools hold only about 30 networks, which a few dozen users would exhaust.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-import itertools
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -27,6 +28,18 @@ DockerCall = Callable[..., Awaitable[Any]]
 
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
+
+
+# Spawns run concurrently in the hub's one event loop: without this lock, ten users spawning
+# at once all list the same free subnets and all try the same few (found by the benchmark's
+# 10-user run: one spawn gave up). One lock per event loop (tests run several loops).
+_CREATE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _create_lock() -> asyncio.Lock:
+    return _CREATE_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 class NetworkError(RuntimeError):
@@ -156,11 +169,21 @@ class UserNetworks(LoggingConfigurable):
         return used
 
     async def _create(self, name: str) -> dict[str, Any]:
+        async with _create_lock():
+            return await self._create_unlocked(name)
+
+    async def _create_unlocked(self, name: str) -> dict[str, Any]:
         pool = ipaddress.IPv4Network(self.pool)
-        candidates = free_subnet(pool, self.prefix, await self._used_subnets())
-        # Another stack on this engine may take a subnet between our listing and our create:
-        # try a few of the next free ones before giving up.
-        for subnet in itertools.islice(candidates, 5):
+        overlap: docker.errors.APIError | None = None
+        # Another stack on this engine (another hub) may take a subnet between our listing
+        # and our create: list again and retry a few times before giving up.
+        for _attempt in range(5):
+            subnet = next(iter(free_subnet(pool, self.prefix, await self._used_subnets())), None)
+            if subnet is None:
+                raise NetworkError(
+                    f"No free /{self.prefix} subnet left in {self.pool} for the network of "
+                    "this server. An operator must widen UserNetworks.pool."
+                )
             try:
                 await self._docker(
                     "create_network",
@@ -173,6 +196,7 @@ class UserNetworks(LoggingConfigurable):
                 self.log.info("Created network %s (%s)", name, subnet)
             except docker.errors.APIError as error:
                 if "overlap" in str(error):
+                    overlap = error
                     continue
                 if "already exists" not in str(error):
                     raise
@@ -181,6 +205,6 @@ class UserNetworks(LoggingConfigurable):
             if network is not None:
                 return network
         raise NetworkError(
-            f"No free /{self.prefix} subnet left in {self.pool} for the network of this "
-            "server. An operator must widen UserNetworks.pool."
+            f"Could not create the network of this server: every free subnet of {self.pool} "
+            f"was taken by someone else as we tried it ({overlap}). Try again."
         )
