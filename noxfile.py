@@ -8,6 +8,7 @@ The two a newcomer needs:
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -138,6 +139,7 @@ def e2e(session: nox.Session) -> None:
     if not reuse:
         start_stack(session, stack, out / "build.log")
     env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project, **stack.settings}
+    shutil.rmtree(out / "logs", ignore_errors=True)  # no earlier run's logs to mislead
     try:
         session.run(
             "pytest",
@@ -154,7 +156,9 @@ def e2e(session: nox.Session) -> None:
             env=env,
         )
     except nox.command.CommandFailed:
-        logs = stack.collect_logs(out / "logs")
+        # Logs kept before the EOS test's stack down/up (e2e/test_eos.py), then the last.
+        logs = sorted((out / "logs" / "before-stack-down").glob("*.log"))
+        logs += stack.collect_logs(out / "logs")
         for path in logs:
             lines = failure_digest(path)
             print(

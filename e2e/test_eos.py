@@ -242,6 +242,9 @@ def test_data_survives_stack_down_and_up(
     expected = written_files(hub, user, container)
     compose_stack = Stack(project=stack.project, port=int(stack.url.rsplit(":", 1)[1]))
     with ledger.fault("stack down (volumes kept) and up again"):
+        # Down replaces every service's container and its log: keep the logs so far, which
+        # explain any earlier test's failure (nox -s e2e collects only the last ones).
+        compose_stack.collect_logs(ROOT / "artifacts" / "e2e" / "logs" / "before-stack-down")
         compose_stack.down(volumes=False)
         compose_stack.up()
         wait_until(stack.healthy, 120, "the hub after up")

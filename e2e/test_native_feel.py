@@ -207,15 +207,25 @@ def test_proxy_restart_reconnects_to_the_same_session(
     # The same session: same xpra process, the same window, drawn and taking input again.
     assert hub.request("GET", desktop["api"], as_user=user).json()["pid"] == desktop["pid"]
     assert find_window(container, env, "before-drop") == before
-    facts = wait_for_drawn_window(desktop["client"])
-    wait_until(
-        lambda: dismiss_and_focus_terminal(page, desktop["client"], facts),
-        30,
-        "a click into the terminal",
-    )
-    page.keyboard.type("echo typed-after-the-drop > ~/after-drop.txt\n", delay=30)
-    wait_until(
-        lambda: read_home_file(hub, user, "after-drop.txt") == "typed-after-the-drop\n",
-        30,
-        "input typed after the reconnect to reach the session",
-    )
+    wait_for_drawn_window(desktop["client"])
+
+    def typed_after_the_drop() -> bool:
+        """Click into the terminal and type; True once the session wrote the file. Typed
+        again (the command overwrites the file) when the keys were lost, as a user would.
+        The click goes where the terminal was before the drop (the same session: nothing
+        moved); the white pixels on the screen now include the title of the window opened
+        before the drop, so their middle would be the empty desktop."""
+        if not dismiss_and_focus_terminal(page, desktop["client"], desktop["facts"]):
+            return False
+        page.keyboard.type("echo typed-after-the-drop > ~/after-drop.txt\n", delay=30)
+        try:
+            wait_until(
+                lambda: read_home_file(hub, user, "after-drop.txt") == "typed-after-the-drop\n",
+                10,
+                "the typed file",
+            )
+        except AssertionError:
+            return False
+        return True
+
+    wait_until(typed_after_the_drop, 60, "input typed after the reconnect to reach the session")

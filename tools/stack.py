@@ -217,9 +217,13 @@ class Stack:
         return written
 
 
-# A request the hub or proxy logs at warning level because it was refused (4xx): the
-# security tests make hundreds on purpose, so they are noise when explaining a failure.
-_REFUSED_REQUEST = re.compile(r"log:\d+\] 4\d\d |Missing or invalid credentials|web:\d+\] 4\d\d ")
+# What the security and bad-input tests cause on purpose, by the hundred: refused requests
+# (4xx), refused spawn options, refused XRootD logins. Noise when explaining a failure.
+_REFUSED_REQUEST = re.compile(
+    r"log:\d+\] 4\d\d |web:\d+\] 4\d\d |Missing or invalid credentials|Not authorizing access"
+    r"|HTTP 400: Bad Request|Received unhandled user_options|Container not found"
+    r"|Decryption key not found"
+)
 _PROBLEM = re.compile(r"\[(E|W|C) |Traceback|Error|error:|failed|refused|timed out|Killed")
 
 
