@@ -24,6 +24,14 @@ def _box(ax: Any, data: dict[str, list[float]], ylabel: str, title: str) -> None
     ax.grid(axis="y", alpha=0.3)
 
 
+def _save(fig: Any, out: Path, name: str) -> str:
+    """Write the figure as out/name (PNG), free it, and return the name for the report."""
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=90)
+    plt.close(fig)
+    return name
+
+
 def latency(results: dict[str, Any], out: Path) -> str | None:
     ff = results.get("first_frame", {}).get("samples", [])
     pe = results.get("peer", {}).get("samples", [])
@@ -52,11 +60,7 @@ def latency(results: dict[str, Any], out: Path) -> str | None:
     if not any(data.values()) and not proxy:
         plt.close(fig)
         return None
-    fig.tight_layout()
-    name = "latency.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "latency.png")
 
 
 def phases(results: dict[str, Any], out: Path) -> str | None:
@@ -74,11 +78,7 @@ def phases(results: dict[str, Any], out: Path) -> str | None:
     ax.set_xlabel("seconds after the click (median)")
     ax.set_title("Desktop click to first frame: when each phase is reached")
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    name = "first-frame-phases.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "first-frame-phases.png")
 
 
 def memory(results: dict[str, Any], out: Path) -> str | None:
@@ -115,11 +115,7 @@ def memory(results: dict[str, Any], out: Path) -> str | None:
     ax.set_title("Memory vs desktops")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    name = "memory.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "memory.png")
 
 
 def concurrency(results: dict[str, Any], out: Path) -> str | None:
@@ -132,11 +128,7 @@ def concurrency(results: dict[str, Any], out: Path) -> str | None:
         for level in levels
     }
     _box(ax, data, "seconds", "Login + spawn + desktop + connect, per user")
-    fig.tight_layout()
-    name = "concurrency.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "concurrency.png")
 
 
 def draw(results: dict[str, Any], out: Path) -> list[str]:
