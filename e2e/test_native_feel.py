@@ -145,8 +145,15 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
                 "height": viewport["height"] + height - round(box["height"]),
             }
         )
-        box = panel.bounding_box()
-        assert box and (round(box["width"]), round(box["height"])) == (width, height), box
+        # JupyterLab lays its panels out again after the window's resize event: wait for it.
+        wait_until(
+            lambda: (
+                (b := panel.bounding_box())
+                and (round(b["width"]), round(b["height"])) == (width, height)
+            ),
+            10,
+            f"the panel to be {width}x{height}",
+        )
 
     for width, height in ((1000, 700), (1400, 900)):
         resize_panel(width, height)
