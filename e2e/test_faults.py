@@ -135,7 +135,12 @@ def test_killed_user_container_is_noticed_and_the_home_survives(
         expect(page.get_by_text(re.compile("not running", re.I)).first).to_be_visible()
         # Start again from that page; the home volume is still there.
         page.get_by_role("button", name=re.compile("Launch|Start", re.I)).first.click()
-        if page.locator("#session-jupyterlab").count():
+        # The click navigates to the spawn form (options to choose), or straight to the
+        # progress page or JupyterLab: wait for one before deciding whether to press Start.
+        form = page.locator("#session-jupyterlab")
+        either = form.or_(page.locator("#progress-bar")).or_(page.locator(".jp-Launcher"))
+        expect(either.first).to_be_visible(timeout=30_000)
+        if form.is_visible():
             page.get_by_role("button", name="Start").click()
         expect(page.locator(".jp-Launcher")).to_be_visible(timeout=SPAWN_TIMEOUT_MS)
         found = {path: hub.read_file(user, path) for path in saved}
