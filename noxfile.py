@@ -126,6 +126,7 @@ def e2e(session: nox.Session) -> None:
     `nox -s up`/`nox -s dev` stack instead. Other arguments go to pytest (`-- -k name`).
     """
     session.install(*group("e2e"))
+    install_frontend_tools(session)  # for the dev-loop test (e2e/test_dev_loop.py)
     flags = ("--reuse-stack", "--keep-stack", "--dev-stack")
     dev_stack = "--dev-stack" in session.posargs
     reuse = dev_stack or "--reuse-stack" in session.posargs
@@ -173,22 +174,34 @@ def e2e(session: nox.Session) -> None:
             stack.down(volumes=True)
 
 
+def install_frontend_tools(session: nox.Session) -> None:
+    """jlpm, the frontend's node modules, and the extension itself (editable, without a
+    frontend build): `jupyter-builder build/watch` import the package to find where its
+    labextension goes, so it must be importable in the session's virtualenv."""
+    session.install(*group("frontend"))
+    session.install("-e", "./extension", env={"SKIP_JUPYTER_BUILDER": "1"})
+    with session.chdir("extension"):
+        jlpm(session, "install", "--immutable", quiet=True)
+
+
+def dev_stack(base: Stack) -> Stack:
+    """`base` with the extension's source mounted into user servers (services/hub config)."""
+    settings = {**base.settings, "MINISWAN_DEV_EXTENSION_DIR": str(ROOT / "extension")}
+    return Stack(base.project, base.port, settings)
+
+
 @nox.session(python=PYTHON)
 def dev(session: nox.Session) -> None:
     """The stack with the extension's source mounted into user containers; then `jlpm watch`.
 
-    A Python change shows after restarting your server (hub control panel: Stop, Start); a
-    TypeScript change after a browser reload; hub config changes after re-running this.
+    A Python change reloads your JupyterLab server by itself (a few seconds); a TypeScript
+    change shows after a browser reload; hub config changes after re-running this.
     `-- --no-watch` starts the stack and returns.
     """
-    session.install(*group("tests"))
+    install_frontend_tools(session)
     with session.chdir("extension"):
-        jlpm(session, "install", "--immutable", quiet=True)
         jlpm(session, "build")
-    stack = Stack.from_env()
-    stack = Stack(
-        stack.project, stack.port, {"MINISWAN_DEV_EXTENSION_DIR": str(ROOT / "extension")}
-    )
+    stack = dev_stack(Stack.from_env())
     start_stack(session, stack, ARTIFACTS / "logs" / "build.log")
     session.log(f"Dev stack at {stack.url}: extension/ is mounted into new user servers")
     if "--no-watch" not in session.posargs:
@@ -199,7 +212,8 @@ def dev(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def dev_timing(session: nox.Session) -> None:
     """Time the dev loop against a running `nox -s dev` stack (edits, then restores, files)."""
-    session.install(*group("e2e"), *group("tests"))
+    install_frontend_tools(session)
+    session.install(*group("e2e"))
     session.run("python", "tools/measure_dev_loop.py")
 
 

@@ -6,7 +6,6 @@ reach each other's homes; data survives eos-stub restarts and `down` + `up` of t
 from __future__ import annotations
 
 import re
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,6 +16,8 @@ import pytest
 from conftest import ROOT, HubAPI, StackInfo, home_path, wait_until
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+
+from tools.stack import Stack
 
 EOS = "root://eos-stub:1094"
 
@@ -234,9 +235,6 @@ def test_data_survives_an_eos_stub_restart_while_the_user_works(
 def test_data_survives_stack_down_and_up(
     stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
 ) -> None:
-    sys.path.insert(0, str(ROOT))
-    from tools.stack import Stack
-
     hub.start_server(user)
     container = docker_client.containers.get(stack.container_name(user))
     expected = written_files(hub, user, container)

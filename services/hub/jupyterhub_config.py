@@ -125,8 +125,10 @@ c.MiniSwanSpawner.default_memory_gb = int(env("MINISWAN_DEFAULT_MEMORY_GB", "2")
 c.MiniSwanSpawner.max_memory_gb = int(env("MINISWAN_MAX_MEMORY_GB", "4"))
 
 # --- Developer loop (`nox -s dev`): the extension's source on the host replaces the copy
-# installed in the user image, read-only: Python from the source tree (a server restart picks
-# up a change), the JupyterLab frontend from its build folder (a browser reload does).
+# installed in the user image, read-only: Python from the source tree, the JupyterLab frontend
+# from its build folder (a browser reload shows a change). JupyterLab servers run with
+# Jupyter Server's autoreload: a saved Python file re-executes the server in place (same
+# container, same URL) within seconds, so nobody restarts a server by hand.
 dev_extension = env("MINISWAN_DEV_EXTENSION_DIR", "")
 if dev_extension:
     dev_root = "/opt/miniswan-dev"
@@ -143,3 +145,4 @@ if dev_extension:
         "PYTHONPATH": f"{dev_root}/extension",
         "JUPYTER_PATH": f"{dev_root}/share/jupyter",
     }
+    c.MiniSwanSpawner.jupyterlab_cmd = ["jupyterhub-singleuser", "--ServerApp.autoreload=True"]
