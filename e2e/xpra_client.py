@@ -69,3 +69,35 @@ def focus_terminal(client: Client, facts: dict[str, Any]) -> None:
     screen_canvas(client).click(
         position={"x": white["x"] + white["w"] / 2, "y": white["y"] + white["h"] / 2}
     )
+
+
+# Pixels (every other row and column) where one channel clearly dominates, and a digest of
+# the whole picture: colourful 3D content, and whether it moves between two looks.
+CANVAS_COLOURS = """
+canvas => {
+  const { width, height } = canvas;
+  if (!width || !height) return null;
+  const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  const dominant = { red: 0, green: 0, blue: 0 };
+  let digest = 0;
+  for (let y = 0; y < height; y += 2) {
+    for (let x = 0; x < width; x += 2) {
+      const i = (y * width + x) * 4, r = data[i], g = data[i + 1], b = data[i + 2];
+      if (r > 120 && r > 2 * g && r > 2 * b) dominant.red++;
+      if (g > 120 && g > 2 * r && g > 2 * b) dominant.green++;
+      if (b > 120 && b > 2 * r && b > 2 * g) dominant.blue++;
+      digest = (digest * 31 + r * 65536 + g * 256 + b) % 2147483647;
+    }
+  }
+  return { ...dominant, digest };
+}
+"""
+
+
+def canvas_colours(client: Client) -> dict[str, int] | None:
+    """Counts of strongly red, green and blue pixels on the screen canvas, and a digest of
+    its pixels; None while the client is not there."""
+    try:
+        return screen_canvas(client).evaluate(CANVAS_COLOURS, timeout=2_000)
+    except Error:
+        return None

@@ -7,8 +7,16 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Int, TraitError, Unicode, validate
 
-from . import events
-from .handlers import MANAGER_SETTING, default_handlers, desktop_url
+from . import dev_reload, events
+from .client_files import ClientFiles
+from .handlers import (
+    CLIENT_FILES,
+    CLIENT_SETTING,
+    MANAGER_SETTING,
+    ClientFileHandler,
+    default_handlers,
+    desktop_url,
+)
 from .manager import DesktopManager
 from .session import Desktop
 from .settings import DesktopSettings, normalised_geometry
@@ -50,11 +58,25 @@ class DesktopApp(DesktopSettings, ExtensionApp):
         assert self.serverapp is not None and self.serverapp.event_logger is not None
         events.register(self.serverapp.event_logger)
         self.settings[MANAGER_SETTING] = self.manager
+        if self.serverapp.autoreload:  # a dev stack: see dev_reload.py
+            dev_reload.watch()
+        self.client = ClientFiles(self.xpra_html_dir)
+        self.settings[CLIENT_SETTING] = self.client
+        if not self.client.available:
+            self.log.warning(
+                "miniswan_desktop: no Xpra HTML5 client in %s: desktops load it from Xpra",
+                self.xpra_html_dir,
+            )
         self.log.info("miniswan_desktop: desktops under %s", self.runtime_dir)
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prepends the server's base_url to every pattern.
-        self.handlers.extend(default_handlers)
+        client_route = (
+            rf"{CLIENT_FILES}/([^/]+)/(.*)",
+            ClientFileHandler,
+            {"client": self.client},
+        )
+        self.handlers.extend([client_route, *default_handlers])
 
     def _emit(self, desktop: Desktop) -> None:
         assert self.serverapp is not None and self.serverapp.event_logger is not None

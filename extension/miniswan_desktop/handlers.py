@@ -11,12 +11,16 @@ from jupyter_server.utils import ensure_async, url_path_join
 from jupyter_server_proxy.handlers import LocalProxyHandler
 from tornado import web
 
+from .client_files import CachedClientFileHandler, ClientFiles
 from .keyboard import load_layouts
 from .manager import DesktopError, DesktopManager
 from .session import ACTIVE_STATES, FAILED, RUNNING, STOPPED, Desktop
 
 AUTH_RESOURCE = "desktops"
 MANAGER_SETTING = "miniswan_desktop_manager"
+CLIENT_SETTING = "miniswan_desktop_client"
+CLIENT_FILES = "desktops/client"
+"""Where Xpra's HTML5 client is served (client_files.py), below the server's base_url."""
 
 
 def desktop_url(desktop: Desktop, base_url: str) -> dict[str, Any]:
@@ -60,7 +64,14 @@ class BaseDesktopHandler(DesktopMixin, APIHandler):
         self.finish(json.dumps(data))
 
     def as_json(self, desktop: Desktop) -> dict[str, Any]:
-        return desktop_url(desktop, self.base_url)
+        return {**desktop_url(desktop, self.base_url), "client_url": self.client_url()}
+
+    def client_url(self) -> str:
+        """The HTML5 client's page: cached files of the server, else the desktop's Xpra."""
+        client: ClientFiles | None = self.settings.get(CLIENT_SETTING)
+        if client is None or not client.available:
+            return ""
+        return client.index_path(url_path_join(self.base_url, CLIENT_FILES))
 
 
 class DesktopsHandler(BaseDesktopHandler):
@@ -155,6 +166,28 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
+class ClientFileHandler(JupyterHandler, CachedClientFileHandler):
+    """``desktops/client/<version>/<path>``: a file of Xpra's HTML5 client, for logged-in
+    users, cached by the browser (client_files.py)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized("read")
+    def head(self, version: str, path: str) -> Any:  # type: ignore[override]
+        self.check_version(version)
+        return CachedClientFileHandler.head(self, path)
+
+    @web.authenticated
+    @authorized("read")
+    def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
+        self.check_version(version)
+        return CachedClientFileHandler.get(self, path, include_body)
+
+    def compute_etag(self) -> str | None:
+        return None  # versioned URLs: the browser never revalidates
+
+
 class AddSlashHandler(JsonErrorsMixin, DesktopMixin, JupyterHandler):
     """``desktops/<id>`` -> ``desktops/<id>/`` (the HTML5 client loads assets relatively)."""
 
@@ -227,7 +260,7 @@ class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
         return self.proxy(0, proxied_path)
 
 
-# Order matters: the API routes must match before the catch-all proxy route.
+# Order matters: the API and client routes must match before the catch-all proxy route.
 default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
     (r"desktops/api/desktops/?", DesktopsHandler),
     (r"desktops/api/keyboard-layouts/?", KeyboardLayoutsHandler),

@@ -42,6 +42,7 @@ class DesktopManager:
         geometry: str = "1280x800",
         max_geometry: str = "3840x2160",
         max_screen: str | None = None,
+        gl: bool = True,
         start_command: list[str] | None = None,
         executable: str = "xpra",
         extra_args: list[str] | None = None,
@@ -57,6 +58,7 @@ class DesktopManager:
         self.geometry = geometry
         self.max_geometry = max_geometry
         self.max_screen = max_screen
+        self.gl = gl
         self.start_command = list(start_command or DEFAULT_START_COMMAND)
         self.executable = executable
         self.extra_args = list(extra_args or [])
@@ -149,6 +151,7 @@ class DesktopManager:
                 stop_timeout=self.stop_timeout,
                 geometry=geometry,
                 max_screen=self.max_screen,
+                gl=self.gl,
                 start_command=list(self.start_command),
                 executable=self.executable,
                 extra_args=list(self.extra_args),

@@ -16,6 +16,7 @@ from typing import Any
 from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from .client_files import XPRA_WWW
 from .xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
 
 
@@ -38,12 +39,28 @@ class DesktopSettings(Configurable):
     ).tag(config=True)
 
     max_screen = Unicode(
-        "3840x2160",
+        "2560x1600",
         help="""Largest WxH a desktop's screen grows to when the browser's panel or window
         grows: the screen follows the client's size (xpra sets it with RandR), within Xvfb's
-        framebuffer, which is allocated at this size (4 bytes a pixel: about 33 MB at
-        3840x2160, 8 MB at 1920x1080). Larger windows show the desktop at this size. Empty:
-        a desktop's screen never grows beyond the geometry it was created with.""",
+        framebuffer, which is allocated at this size (4 bytes a pixel: 16 MB at 2560x1600,
+        33 MB at 3840x2160). Sizes are CSS pixels, so 2560x1600 covers full-screen windows
+        on most displays (a 4K display at 100% scaling is the exception). Larger windows show
+        the desktop at this size. Empty: a desktop's screen never grows beyond the geometry
+        it was created with.""",
+    ).tag(config=True)
+
+    gl = Bool(
+        True,
+        help="""OpenGL in desktops: GLX in each desktop's X server (Mesa's software
+        renderer), so OpenGL programs (geometry viewers, glxgears) run. Costs about 53 MiB
+        per desktop; turn it off where no one runs OpenGL programs.""",
+    ).tag(config=True)
+
+    xpra_html_dir = Unicode(
+        XPRA_WWW,
+        help="""Xpra's HTML5 client (Debian: /usr/share/xpra/www), served by this server
+        with long-lived cache headers (client_files.py). A folder without index.html: the
+        client is loaded from each desktop's Xpra instead (slower, never cached).""",
     ).tag(config=True)
 
     xpra_executable = Unicode(
@@ -119,6 +136,7 @@ class DesktopSettings(Configurable):
             "log_dir": Path(self.log_dir) if self.log_dir else None,
             "geometry": self.geometry,
             "max_screen": self.max_screen or None,
+            "gl": self.gl,
             "start_command": list(self.start_command),
             "executable": self.xpra_executable,
             "extra_args": list(self.xpra_extra_args),

@@ -1,7 +1,22 @@
 """Build the Xpra 3.1.3 command line for one desktop on a private unix socket.
 
 No jupyter_server imports: the standalone desktop server reuses this module.
-See /work/shared/XPRA.md ("A session on a private unix socket") for where the flags come from.
+
+Why each flag is there (xpra 3.1.3, Debian bookworm; docs/desktops.md has the costs):
+- `--bind=<socket>` and no TCP listener: the socket lives in a 0700 directory and the
+  Jupyter server proxies it after authenticating the user; xpra itself checks nothing.
+- `--html=on`: xpra's HTTP server answers /Status on the socket (readiness) and can serve
+  its HTML5 client (the frontends load the client from the Jupyter server instead).
+- Modules a browser desktop never uses stay unloaded, which saves memory and start time
+  (measured with this module's command: xpra 122 -> 78 MiB PSS, ready 1.7 -> 0.9 s):
+  audio (`--pulseaudio --speaker --microphone --av-sync`), printing, file transfer, webcam,
+  notifications, mDNS, D-Bus, tray, bell, XSETTINGS, the SSH and RFB upgrades, XDG menus
+  (`--start-new-commands=no`), the video encoders and colourspace converters (the HTML5
+  client draws jpeg/png/rgb frames; `--encodings` lists those), and the OpenGL probe
+  (`--opengl=noprobe`: the probe is a subprocess that costs about a second at start; GLX in
+  the X server is what OpenGL programs need, see `gl`).
+- `XPRA_CODEC_SELFTEST=0` (in `env()`): no codec self-test at start.
+- A private config directory with an empty `start =` (Debian adds `/etc/X11/Xsession`).
 """
 
 from __future__ import annotations
@@ -27,6 +42,9 @@ xterm starts beside it, and closing it does not end the desktop."""
 # config directory is read after /etc/xpra and replaces whole keys, so an empty `start =`
 # there disables it whatever the image's /etc/xpra says.
 USER_CONF = "# written by miniswan-desktop: no extra start commands\nstart =\n"
+
+# What the HTML5 client draws with when no video encoder is loaded (see the module's doc).
+ENCODINGS = "jpeg,png,rgb"
 
 _GEOMETRY = re.compile(r"^(\d{2,5})x(\d{2,5})\Z")
 
@@ -72,6 +90,9 @@ class XpraSpec:
     xkb_dir: Path | None = None
     # Largest size the screen can take when a client resizes it (see framebuffer()).
     max_screen: str | None = None
+    # GLX in the X server, for OpenGL programs (Mesa's software renderer). Costs about
+    # 53 MiB per desktop (Mesa's swrast driver and LLVM, loaded when Xvfb starts).
+    gl: bool = True
 
     @property
     def socket_path(self) -> Path:
@@ -121,7 +142,8 @@ class XpraSpec:
         xkb = f" -xkbdir {shlex.quote(str(self.xkb_dir))}" if self.xkb_dir else ""
         # `$XAUTHORITY` is expanded by xpra, not by us.
         return (
-            f"Xvfb +extension GLX +extension Composite -screen 0 {w}x{h}x24+32 -dpi 96"
+            f"Xvfb {'+' if self.gl else '-'}extension GLX +extension Composite"
+            f" -screen 0 {w}x{h}x24+32 -dpi 96"
             f"{xkb} -nolisten tcp -noreset -auth $XAUTHORITY"
         )
 
@@ -142,15 +164,26 @@ class XpraSpec:
             "--html=on",
             "--mdns=no",
             "--pulseaudio=no",
-            "--speaker=disabled",
-            "--microphone=disabled",
+            "--speaker=no",
+            "--microphone=no",
+            "--av-sync=no",
             "--webcam=no",
             "--printing=no",
             "--file-transfer=no",
             "--notifications=no",
+            "--system-tray=no",
+            "--bell=no",
+            "--xsettings=no",
             "--dbus-launch=",
             "--dbus-proxy=no",
             "--dbus-control=no",
+            "--ssh-upgrade=no",
+            "--rfb-upgrade=0",
+            "--start-new-commands=no",
+            "--opengl=noprobe",
+            "--video-encoders=none",
+            "--csc-modules=none",
+            f"--encodings={ENCODINGS}",
             "--systemd-run=no",
             "--start-via-proxy=no",
             "--sharing=yes",
@@ -173,6 +206,7 @@ class XpraSpec:
             XDG_RUNTIME_DIR=sd,
             XPRA_USER_CONF_DIRS=sd,
             XAUTHORITY=str(self.session_dir / ".Xauthority"),
+            XPRA_CODEC_SELFTEST="0",
         )
         return env
 

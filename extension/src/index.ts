@@ -72,7 +72,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       preferred = value;
     };
     const clientUrl = (desktop: IDesktop) =>
-      xpraClientUrl(desktop.url, desktop.layout || preferred.layout);
+      xpraClientUrl(
+        desktop.url,
+        desktop.layout || preferred.layout,
+        undefined,
+        desktop.client_url
+      );
 
     if (settingRegistry) {
       settingRegistry

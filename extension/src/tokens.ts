@@ -27,6 +27,8 @@ export interface IDesktop {
   created: string;
   /** Path to the Xpra HTML5 client, `<base_url>desktops/<id>/` (trailing slash). */
   url: string;
+  /** The server's cached copy of the client page (empty or absent: load it from `url`). */
+  client_url?: string;
   pid: number | null;
   geometry: string;
   exit_status: number | null;

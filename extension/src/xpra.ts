@@ -36,16 +36,22 @@ export const XPRA_CLIENT_PARAMS: Readonly<Record<string, string>> = {
 export const keyboardLayoutFor = layoutForLanguage;
 
 /**
- * The client URL for a desktop: `desktop.url` (ends with `/`) plus the parameters.
+ * The client URL for a desktop, with the parameters.
+ *
+ * With `clientUrl` (the server's cached copy of the client, `desktop.client_url`), the page
+ * comes from there and its websocket goes to the desktop (`path`); without, the page is
+ * the desktop's own Xpra's: `desktop.url` plus `index.html`.
  *
  * @param desktopUrl the desktop's `url` (a path under the server, or absolute)
  * @param keyboardLayout an X keyboard layout; empty for the browser language's
  * @param language the browser language (defaults to `navigator.language`)
+ * @param clientUrl the server's client page (`desktop.client_url`), if it serves one
  */
 export function xpraClientUrl(
   desktopUrl: string,
   keyboardLayout = '',
-  language?: string
+  language?: string,
+  clientUrl = ''
 ): string {
   const base = desktopUrl.endsWith('/') ? desktopUrl : `${desktopUrl}/`;
   const params = new URLSearchParams({
@@ -57,7 +63,12 @@ export function xpraClientUrl(
           (typeof navigator !== 'undefined' ? navigator.language : undefined)
       )
   });
-  return `${base}index.html?${params.toString()}`;
+  if (!clientUrl) {
+    return `${base}index.html?${params.toString()}`;
+  }
+  // the client opens its websocket at ws(s)://<this host and port><path>
+  params.set('path', new URL(base, 'http://localhost').pathname);
+  return `${clientUrl}?${params.toString()}`;
 }
 
 /** Smallest and largest screen the server accepts by default. */

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import time
 from typing import Any
@@ -69,6 +70,12 @@ async def test_two_desktops_proxy_websocket_and_stop(api, jp_fetch, jp_ws_fetch,
     assert a["pid"] != b["pid"]
     assert {d["id"] for d in await api.list()} == {a["id"], b["id"]}
 
+    # The client page is the server's cached copy of Debian's, the same for every desktop.
+    assert a["client_url"] == b["client_url"]
+    assert re.fullmatch(rf"{jp_base_url}desktops/client/\w+/index.html", a["client_url"])
+    client = await jp_fetch(*a["client_url"][len(jp_base_url) :].split("/"))
+    assert client.code == 200 and b"xpra" in client.body.lower()
+    assert "immutable" in client.headers["Cache-Control"]
     for d in (a, b):
         page = await jp_fetch("desktops", d["id"], "index.html")
         assert page.code == 200 and b"xpra" in page.body.lower()

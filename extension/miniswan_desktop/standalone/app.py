@@ -31,6 +31,7 @@ from traitlets import Dict, Float, Int, Unicode, default, validate
 from traitlets.config import Application
 
 from .. import __version__
+from ..client_files import ClientFiles
 from ..keyboard import preference_path
 from ..manager import DesktopManager
 from ..session import Desktop
@@ -39,6 +40,7 @@ from .activity import ActivityReporter, last_activity
 from .desktop import SingleDesktop
 from .handlers import (
     SERVICE_SETTING,
+    ClientFileHandler,
     KeyboardHandler,
     PageHandler,
     RestartHandler,
@@ -223,7 +225,15 @@ class DesktopServer(DesktopSettings, Application):
     def make_app(self) -> web.Application:
         prefix = self.base_url
         desktop_url = url_path_join(prefix, "desktop") + "/"
-        client_url = url_path_join(desktop_url, "index.html") + "?" + urlencode(self.client_params)
+        client = ClientFiles(self.xpra_html_dir)
+        files_url = url_path_join(prefix, "client")
+        if client.available:  # the server's cached copy, its websocket going to the desktop
+            params = {**self.client_params, "path": desktop_url}
+            client_url = client.index_path(files_url) + "?" + urlencode(params)
+        else:
+            self.log.warning("No Xpra HTML5 client in %s: loading it from Xpra", client.www)
+            client_url = url_path_join(desktop_url, "index.html")
+            client_url += "?" + urlencode(self.client_params)
         route = re.escape
         handlers: list[Any] = [
             (route(prefix), PageHandler),
@@ -232,6 +242,7 @@ class DesktopServer(DesktopSettings, Application):
             (route(url_path_join(prefix, "api/status")), StatusHandler),
             (route(url_path_join(prefix, "api/restart")), RestartHandler),
             (route(url_path_join(prefix, "api/keyboard")), KeyboardHandler),
+            (route(files_url) + "/([^/]+)/(.*)", ClientFileHandler, {"client": client}),
             (route(desktop_url.rstrip("/")), web.RedirectHandler, {"url": desktop_url}),
             (route(desktop_url) + "(.*)", DesktopProxyHandler),
         ]

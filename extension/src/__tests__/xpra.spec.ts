@@ -43,6 +43,22 @@ describe('xpraClientUrl', () => {
     expect(url.searchParams.get('exit_with_client')).toBe('false');
   });
 
+  it("loads the server's cached client, its websocket going to the desktop", () => {
+    const url = new URL(
+      xpraClientUrl(
+        'http://example.org/user/bob/desktops/abc',
+        'de',
+        'en-US',
+        '/user/bob/desktops/client/0123abcd/index.html'
+      ),
+      'http://localhost'
+    );
+    expect(url.pathname).toBe('/user/bob/desktops/client/0123abcd/index.html');
+    expect(url.searchParams.get('path')).toBe('/user/bob/desktops/abc/');
+    expect(url.searchParams.get('keyboard_layout')).toBe('de');
+    expect(url.searchParams.get('swap_keys')).toBe('false');
+  });
+
   it('prefers a configured layout and adds a missing slash', () => {
     const url = xpraClientUrl('/desktops/abc', 'fr', 'en-US');
     expect(url.startsWith('/desktops/abc/index.html?')).toBe(true);

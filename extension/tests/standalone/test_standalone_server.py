@@ -5,9 +5,10 @@ The fake Hub and the fixtures are in ``standalone_support.py``."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 import websocket
@@ -67,7 +68,9 @@ def test_health_check_needs_no_auth(server: Server) -> None:
 def test_owner_gets_page_client_and_websocket(server: Server, users: None) -> None:
     status = server.wait_state(ALICE, {"running"})
     assert status["url"] == f"{PREFIX}desktop/"
-    assert status["client_url"].startswith(f"{PREFIX}desktop/index.html?")
+    # The client page is the server's cached copy; its websocket goes to the desktop.
+    assert re.match(rf"{PREFIX}client/\w+/index.html\?", status["client_url"])
+    assert f"path={quote(PREFIX + 'desktop/', safe='')}" in status["client_url"]
     assert status["geometry"] == "800x600"
 
     page = server.get("", ALICE)
@@ -81,6 +84,9 @@ def test_owner_gets_page_client_and_websocket(server: Server, users: None) -> No
     client = server.get(status["client_url"][len(PREFIX) :], ALICE)
     assert client.status_code == 200
     assert "Xpra HTML5 Client" in client.text or "xpra" in client.text.lower()
+    assert "immutable" in client.headers["Cache-Control"]
+    other = server.get(status["client_url"][len(PREFIX) :], BOB)
+    assert other.status_code == 403
     script = server.get("desktop/js/Protocol.js", ALICE)
     assert script.status_code == 200 and "XpraProtocol" in script.text
 

@@ -1,0 +1,51 @@
+"""Xpra's HTML5 client served by the Jupyter server itself, versioned and cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from miniswan_desktop.client_files import ClientFiles, client_version
+
+
+@pytest.fixture
+def www(tmp_path: Path) -> Path:
+    """A stand-in for /usr/share/xpra/www (Debian's is served in test_desktops)."""
+    www = tmp_path / "www"
+    (www / "js").mkdir(parents=True)
+    (www / "index.html").write_text("<html>client</html>")
+    (www / "js" / "Client.js").write_text("var client = 1;")
+    return www
+
+
+@pytest.fixture
+def desktop_config(www: Path) -> dict[str, Any]:
+    return {"xpra_html_dir": str(www)}
+
+
+def test_the_version_follows_the_files(www: Path) -> None:
+    before = client_version(www)
+    assert before == client_version(www)
+    (www / "js" / "Client.js").write_text("var client = 22;")
+    assert client_version(www) != before
+    assert not ClientFiles(str(www / "missing")).available
+
+
+async def test_files_are_served_cached_under_their_version(jp_fetch: Any, www: Path) -> None:
+    version = client_version(www)
+    r = await jp_fetch("desktops", "client", version, "js", "Client.js")
+    assert r.body == b"var client = 1;"
+    assert r.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert "Etag" not in r.headers
+
+
+@pytest.mark.parametrize("parts", [("0000", "index.html"), ("{v}", "../../etc/passwd")])
+async def test_other_versions_and_paths_outside_are_404(
+    jp_fetch: Any, www: Path, parts: tuple[str, str]
+) -> None:
+    version = client_version(www)
+    path = [p.format(v=version) for p in parts]
+    r = await jp_fetch("desktops", "client", *path, raise_error=False)
+    assert r.code in (403, 404), r.code
