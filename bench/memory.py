@@ -51,10 +51,19 @@ def run(bench: Bench) -> dict[str, Any]:
                 f"each, container {level['container_working_set_mib']:.0f} MiB"
             )
     one = next(level for level in levels if level["desktops"] == 1)
+    most = levels[-1]
+    # What each desktop after the first adds: shared pages (the Python interpreter, Mesa,
+    # GTK) are counted once more in the first desktop's PSS than in the others'.
+    further = (
+        (most["pss_total_mib"] - one["pss_total_mib"]) / (most["desktops"] - 1)
+        if most["desktops"] > 1
+        else None
+    )
     return {
         "geometry": GEOMETRY,
         "levels": levels,
         "idle_desktop_pss_mib": one["pss_per_desktop"]["median"],
+        "further_desktop_pss_mib": further,
         "container_per_added_desktop_mib": (
             (levels[-1]["container_working_set_mib"] - levels[0]["container_working_set_mib"])
             / levels[-1]["desktops"]

@@ -1,6 +1,7 @@
-"""2. Proxy overhead: one Xpra session reached (a) through the whole path (configurable-http-
-proxy, then the single-user server's jupyter-server-proxy) from the host and (b) directly on
-its unix socket from inside the container, by the same probe (bench/probe.py)."""
+"""2. Proxy overhead: one Xpra session reached (a) as the browser reaches it from the host
+(the websocket through configurable-http-proxy and the single-user server's proxy; the HTML5
+client's files from the server's cached copy, through configurable-http-proxy) and (b)
+directly on its unix socket from inside the container, by the same probe (bench/probe.py)."""
 
 from __future__ import annotations
 
@@ -59,9 +60,15 @@ def run(bench: Bench) -> dict[str, Any]:
             # Alternate the paths in two halves, so a load spike hits both alike.
             direct: dict[str, Any] = {}
             proxied: dict[str, Any] = {}
+            # The browser loads the client's files from the server's cached copy when it has
+            # one (client_url), and only the websocket goes through the desktop's proxy.
+            served = proxied_target
+            if kind != "ws" and desktop.get("client_url"):
+                served = bench.stack.url + desktop["client_url"].rsplit("/", 1)[0] + "/"
+            out.setdefault("proxied_targets", {})[kind] = served
             for _half in range(2):
                 d = run_probe(container, kind, direct_target, "--repeat", str(n // 2))
-                p = run_host_probe(kind, proxied_target, token, n // 2)
+                p = run_host_probe(kind, served, token, n // 2)
                 for whole, part in ((direct, d), (proxied, p)):
                     for key, value in part.items():
                         if key in ("samples", "rounds") and key in whole:

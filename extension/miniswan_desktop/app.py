@@ -38,6 +38,15 @@ class DesktopApp(DesktopSettings, ExtensionApp):
         4, help="Most desktops that may be starting or running at once for this server (user)."
     ).tag(config=True)
 
+    prepared_desktops = Int(
+        1,
+        help="""Desktops kept started ahead of time, unlisted, for the next "Desktop" clicks
+        to take at once: a click then waits for no Xpra start (about a second). Started when
+        JupyterLab first lists the desktops (so the server's own start is not slowed), and
+        again after each one is taken; never beyond max_desktops. Each costs the memory of
+        an idle desktop (docs/desktops.md). 0: every desktop starts on its click.""",
+    ).tag(config=True)
+
     @validate("max_geometry")
     def _validate_max_geometry(self, proposal: dict[str, Any]) -> str:
         return normalised_geometry(proposal["value"])
@@ -53,6 +62,7 @@ class DesktopApp(DesktopSettings, ExtensionApp):
             **self.manager_kwargs(),
             max_desktops=self.max_desktops,
             max_geometry=self.max_geometry,
+            prepared=max(0, self.prepared_desktops),
             on_change=self._emit,
         )
         assert self.serverapp is not None and self.serverapp.event_logger is not None

@@ -7,11 +7,19 @@ new upstream connection per file). The client is purely static and builds its we
 URL from its `path` parameter, so the files can come from one URL per client version,
 cached by the browser for good: a desktop opened after the first loads no file at all,
 and only the websocket goes to the desktop's Xpra.
+
+The files are served without authentication, like Jupyter Server's own /static/: they are
+the distribution's client, the same for everyone, with no user data; the websocket that
+reaches a desktop stays behind the servers' authentication. (Authenticating them with Hub
+cookies would also break the client: browsers fetch fonts in CORS mode, which JupyterHub's
+cookie check refuses without an XSRF token, and the refused font then starts an OAuth
+login in the background that replaces the page's XSRF cookie.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -39,12 +47,25 @@ def client_version(www: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def link_targets(www: Path) -> list[str]:
+    """The folders the client's symbolic links point into (Debian links jQuery and jQuery
+    UI from libjs-jquery*), besides the client's own folder."""
+    folders = {str(www.resolve())}
+    for folder, _dirs, files in os.walk(www, followlinks=True):
+        for name in files:
+            path = Path(folder, name)
+            if path.is_symlink() and path.exists():
+                folders.add(str(path.resolve().parent))
+    return sorted(folders)
+
+
 class ClientFiles:
-    """The client's folder and its version; `route` is where a server mounts it."""
+    """The client's folder, its version and the folders its links may lead to."""
 
     def __init__(self, www: str = XPRA_WWW) -> None:
         self.www = Path(www)
         self.version = client_version(self.www) if (self.www / "index.html").is_file() else ""
+        self.link_targets = link_targets(self.www) if self.version else []
 
     @property
     def available(self) -> bool:
@@ -63,6 +84,9 @@ class CachedClientFileHandler(web.StaticFileHandler):
 
     def initialize(self, client: ClientFiles, **kwargs: Any) -> None:  # type: ignore[override]
         self.client = client
+        if "allowed_symlink_directory" in _STATIC_INIT_PARAMETERS:
+            # tornado >= 6.6 follows a link only into these (older ones do not check)
+            kwargs["allowed_symlink_directory"] = client.link_targets
         super().initialize(path=str(client.www), **kwargs)
 
     def check_version(self, version: str) -> None:
@@ -73,5 +97,18 @@ class CachedClientFileHandler(web.StaticFileHandler):
         return ONE_YEAR
 
     def set_extra_headers(self, path: str) -> None:
-        # private: the files are only served to a logged-in user.
-        self.set_header("Cache-Control", f"private, max-age={ONE_YEAR}, immutable")
+        self.set_header("Cache-Control", f"public, max-age={ONE_YEAR}, immutable")
+
+    def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
+        self.check_version(version)
+        return super().get(path, include_body)
+
+    def head(self, version: str, path: str) -> Any:  # type: ignore[override]
+        self.check_version(version)
+        return super().head(path)
+
+    def compute_etag(self) -> str | None:
+        return None  # versioned URLs: the browser never revalidates
+
+
+_STATIC_INIT_PARAMETERS = inspect.signature(web.StaticFileHandler.initialize).parameters

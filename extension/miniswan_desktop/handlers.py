@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import ensure_async, url_path_join
 from jupyter_server_proxy.handlers import LocalProxyHandler
@@ -80,6 +80,9 @@ class DesktopsHandler(BaseDesktopHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
+        # JupyterLab lists the desktops as it starts: the time to prepare one for the first
+        # click (manager.prepare; nothing if one is ready or none are wanted).
+        self.manager.prepare()
         self.write_json([self.as_json(d) for d in self.manager.list()])
 
     @web.authenticated
@@ -167,25 +170,18 @@ def json_object(raw: bytes) -> dict[str, Any]:
 
 
 class ClientFileHandler(JupyterHandler, CachedClientFileHandler):
-    """``desktops/client/<version>/<path>``: a file of Xpra's HTML5 client, for logged-in
-    users, cached by the browser (client_files.py)."""
+    """``desktops/client/<version>/<path>``: a file of Xpra's HTML5 client, cached by the
+    browser, public like Jupyter Server's /static/ (client_files.py says why)."""
 
     auth_resource = AUTH_RESOURCE
 
-    @web.authenticated
-    @authorized("read")
-    def head(self, version: str, path: str) -> Any:  # type: ignore[override]
-        self.check_version(version)
-        return CachedClientFileHandler.head(self, path)
-
-    @web.authenticated
-    @authorized("read")
+    @allow_unauthenticated
     def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
-        self.check_version(version)
-        return CachedClientFileHandler.get(self, path, include_body)
+        return CachedClientFileHandler.get(self, version, path, include_body)
 
-    def compute_etag(self) -> str | None:
-        return None  # versioned URLs: the browser never revalidates
+    @allow_unauthenticated
+    def head(self, version: str, path: str) -> Any:  # type: ignore[override]
+        return CachedClientFileHandler.head(self, version, path)
 
 
 class AddSlashHandler(JsonErrorsMixin, DesktopMixin, JupyterHandler):

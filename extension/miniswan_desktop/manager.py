@@ -7,12 +7,13 @@ import builtins
 import re
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .keyboard import LayoutError, check_layout, write_xkb_dir
 from .session import ACTIVE_STATES, Desktop
-from .xpra import DEFAULT_START_COMMAND, check_geometry
+from .xpra import DEFAULT_START_COMMAND, check_geometry, parse_geometry
 
 _NAME = re.compile(r"^[\w][\w .,:@()+-]{0,63}\Z")
 
@@ -31,6 +32,11 @@ class DesktopManager:
 
     An asyncio lock serialises create and delete so that concurrent requests cannot
     overshoot the maximum or stop a desktop twice.
+
+    With ``prepared`` > 0, that many desktops are started ahead of time (``prepare()``),
+    unlisted and silent, and the next creates take them: a click then waits for no Xpra
+    start. A prepared desktop counts against ``max_desktops`` only once it is taken, and
+    is never prepared beyond it.
     """
 
     def __init__(
@@ -51,6 +57,7 @@ class DesktopManager:
         on_change: Callable[[Desktop], Any] | None = None,
         keyboard_layout: str = "us",
         extra_keys: bool = True,
+        prepared: int = 0,
     ) -> None:
         self.runtime_dir = runtime_dir
         self.log_dir = log_dir
@@ -70,6 +77,9 @@ class DesktopManager:
         self._xkb_dir: Path | None = None
         self._desktops: dict[str, Desktop] = {}
         self._lock = asyncio.Lock()
+        self.prepared = prepared
+        self._ready: builtins.list[Desktop] = []
+        self._preparing: asyncio.Task[None] | None = None
 
     def list(self) -> list[Desktop]:
         return sorted(self._desktops.values(), key=lambda d: d.created)
@@ -124,6 +134,28 @@ class DesktopManager:
         desktop.set_layout(*self.validate_layout(layout, variant))
         return desktop
 
+    def _new_desktop(self, name: str, geometry: str, layout: str, variant: str) -> Desktop:
+        return Desktop(
+            name=name,
+            runtime_dir=self.runtime_dir,
+            log_dir=self.log_dir,
+            on_change=self._changed,
+            start_timeout=self.start_timeout,
+            stop_timeout=self.stop_timeout,
+            geometry=geometry,
+            max_screen=self.max_screen,
+            gl=self.gl,
+            start_command=list(self.start_command),
+            executable=self.executable,
+            extra_args=list(self.extra_args),
+            layout=layout,
+            variant=variant,
+            xkb_dir=self.xkb_dir(),
+        )
+
+    def _active(self) -> int:
+        return sum(1 for d in self._desktops.values() if d.state in ACTIVE_STATES)
+
     async def create(
         self,
         name: Any = None,
@@ -131,38 +163,68 @@ class DesktopManager:
         layout: Any = None,
         variant: Any = None,
     ) -> Desktop:
-        """Validate, check the maximum and launch a new desktop (state ``starting``)."""
+        """Validate, check the maximum and hand out a prepared desktop or launch a new one
+        (state ``starting``, or ``running`` if a prepared one was ready)."""
         async with self._lock:
             name, geometry = self.validate(name, geometry)
             layout, variant = self.validate_layout(layout, variant)
-            active = sum(1 for d in self._desktops.values() if d.state in ACTIVE_STATES)
+            active = self._active()
             if active >= self.max_desktops:
                 raise DesktopError(
                     409,
                     f"already {active} desktops running, the maximum is {self.max_desktops}: "
                     "stop one first",
                 )
-            desktop = Desktop(
-                name=name,
-                runtime_dir=self.runtime_dir,
-                log_dir=self.log_dir,
-                on_change=self._changed,
-                start_timeout=self.start_timeout,
-                stop_timeout=self.stop_timeout,
-                geometry=geometry,
-                max_screen=self.max_screen,
-                gl=self.gl,
-                start_command=list(self.start_command),
-                executable=self.executable,
-                extra_args=list(self.extra_args),
-                layout=layout,
-                variant=variant,
-                xkb_dir=self.xkb_dir(),
-            )
-            self._desktops[desktop.id] = desktop
-            self._changed(desktop)
-            await desktop.start()
-            return desktop
+            desktop = self._take_prepared(name, geometry, layout, variant)
+            if desktop is None:
+                desktop = self._new_desktop(name, geometry, layout, variant)
+                self._desktops[desktop.id] = desktop
+                self._changed(desktop)
+                await desktop.start()
+        self.prepare()  # the next one
+        return desktop
+
+    def _take_prepared(
+        self, name: str, geometry: str, layout: str, variant: str
+    ) -> Desktop | None:
+        """A prepared desktop, now listed as the user's, if one is ready and its screen can
+        take `geometry` (the client sets the size it shows at anyway)."""
+        w, h = parse_geometry(geometry)
+        for desktop in self._ready:
+            fb_w, fb_h = desktop.spec.framebuffer()
+            if desktop.active and w <= fb_w and h <= fb_h:
+                self._ready.remove(desktop)
+                desktop.name = name
+                desktop.created = datetime.now(UTC)
+                desktop.layout, desktop.variant = layout, variant
+                # What was asked for: the screen takes the size of the first client anyway.
+                desktop.spec.geometry = geometry
+                self._desktops[desktop.id] = desktop
+                self._changed(desktop)
+                return desktop
+        return None
+
+    def prepare(self) -> None:
+        """Start, in the background, the desktops to keep ready (none if ``prepared`` is
+        0, never beyond ``max_desktops``). Needs a running event loop."""
+        if self.prepared > 0 and self._preparing is None:
+            self._preparing = asyncio.ensure_future(self._prepare())
+
+    async def _prepare(self) -> None:
+        try:
+            async with self._lock:
+                while (
+                    len(self._ready) < self.prepared
+                    and self._active() + len(self._ready) < self.max_desktops
+                ):
+                    layout, variant = self.validate_layout()
+                    desktop = self._new_desktop("prepared", self.geometry, layout, variant)
+                    self._ready.append(desktop)
+                    await desktop.start()
+                    if not desktop.active:  # could not even launch: do not loop on it
+                        break
+        finally:
+            self._preparing = None
 
     async def delete(self, desktop_id: str) -> Desktop:
         """Stop a desktop (if active) and forget it; returns its final state."""
@@ -171,15 +233,20 @@ class DesktopManager:
             await desktop.stop()
             self._desktops.pop(desktop_id, None)
             desktop.cleanup()
-            return desktop
+        self.prepare()  # a place may have freed up
+        return desktop
 
     async def delete_all(self) -> builtins.list[Desktop]:
-        """Stop every desktop concurrently and forget them all."""
+        """Stop every desktop concurrently and forget them all (prepared ones too, which
+        are not returned)."""
         async with self._lock:
             desktops = self.list()
-            await asyncio.gather(*(d.stop() for d in desktops), return_exceptions=True)
+            ready, self._ready = self._ready, []
+            await asyncio.gather(*(d.stop() for d in desktops + ready), return_exceptions=True)
             for d in desktops:
                 self._desktops.pop(d.id, None)
+                d.cleanup()
+            for d in ready:
                 d.cleanup()
             if self._xkb_dir is not None:  # no desktop uses it any more
                 shutil.rmtree(self._xkb_dir, ignore_errors=True)
@@ -187,5 +254,12 @@ class DesktopManager:
             return desktops
 
     def _changed(self, desktop: Desktop) -> None:
+        if desktop in self._ready:
+            # Prepared: nobody is told. One that ended by itself is dropped (a new one is
+            # prepared at the next create or listing).
+            if not desktop.active:
+                self._ready.remove(desktop)
+                desktop.cleanup()
+            return
         if self.on_change is not None:
             self.on_change(desktop)

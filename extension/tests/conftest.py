@@ -47,7 +47,9 @@ def runtime_dir() -> Iterator[Path]:
 def jp_server_config(desktop_config: dict[str, Any], runtime_dir: Path) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"miniswan_desktop": True}},
-        "DesktopApp": {"runtime_dir": str(runtime_dir), **desktop_config},
+        # No desktop prepared ahead unless a test asks (test_prepared.py): the others count
+        # processes and desktops.
+        "DesktopApp": {"runtime_dir": str(runtime_dir), "prepared_desktops": 0, **desktop_config},
     }
 
 

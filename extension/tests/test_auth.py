@@ -8,7 +8,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from tornado.web import RequestHandler
 
-from miniswan_desktop.handlers import AUTH_RESOURCE
+from miniswan_desktop.handlers import AUTH_RESOURCE, ClientFileHandler
 
 BAD = {"Authorization": "token not-the-token"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -25,11 +25,17 @@ def sample_path(pattern: str) -> list[str]:
     return [part for part in path.strip("/").split("/") if part] or [""]
 
 
+# Xpra's HTML5 client: Debian's static files, public like Jupyter Server's /static/
+# (client_files.py says why); test_client_files.py checks it serves nothing else.
+PUBLIC = {ClientFileHandler}
+
+
 def extension_routes(jp_serverapp) -> list[tuple[str, type[RequestHandler]]]:
-    """The routes the extension actually registered, read from the running server."""
+    """The routes the extension actually registered, read from the running server, but
+    the public client files."""
     ext = jp_serverapp.extension_manager.extension_apps["miniswan_desktop"]
     (app,) = ext
-    return [(pattern, handler) for pattern, handler, *_ in app.handlers]
+    return [(p, handler) for p, handler, *_ in app.handlers if handler not in PUBLIC]
 
 
 def test_routes_are_known(jp_serverapp):

@@ -12,11 +12,17 @@ from miniswan_desktop.client_files import ClientFiles, client_version
 
 @pytest.fixture
 def www(tmp_path: Path) -> Path:
-    """A stand-in for /usr/share/xpra/www (Debian's is served in test_desktops)."""
+    """A stand-in for /usr/share/xpra/www (Debian's is served in test_desktops), with a
+    library linked in from elsewhere as Debian links jQuery, and a secret beside it."""
     www = tmp_path / "www"
-    (www / "js").mkdir(parents=True)
+    (www / "js" / "lib").mkdir(parents=True)
     (www / "index.html").write_text("<html>client</html>")
     (www / "js" / "Client.js").write_text("var client = 1;")
+    javascript = tmp_path / "javascript" / "jquery"
+    javascript.mkdir(parents=True)
+    (javascript / "jquery.js").write_text("var jQuery = 3;")
+    (www / "js" / "lib" / "jquery.js").symlink_to(javascript / "jquery.js")
+    (tmp_path / "secret.txt").write_text("not for the web")
     return www
 
 
@@ -37,11 +43,21 @@ async def test_files_are_served_cached_under_their_version(jp_fetch: Any, www: P
     version = client_version(www)
     r = await jp_fetch("desktops", "client", version, "js", "Client.js")
     assert r.body == b"var client = 1;"
-    assert r.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert "Etag" not in r.headers
+    linked = await jp_fetch("desktops", "client", version, "js", "lib", "jquery.js")
+    assert linked.body == b"var jQuery = 3;"
+    # Public, like Jupyter Server's /static/: no credentials needed.
+    anonymous = await jp_fetch(
+        "desktops", "client", version, "index.html", headers={"Authorization": ""}
+    )
+    assert anonymous.body == b"<html>client</html>"
 
 
-@pytest.mark.parametrize("parts", [("0000", "index.html"), ("{v}", "../../etc/passwd")])
+@pytest.mark.parametrize(
+    "parts",
+    [("0000", "index.html"), ("{v}", "../secret.txt"), ("{v}", "..%2Fsecret.txt"), ("{v}", "js")],
+)
 async def test_other_versions_and_paths_outside_are_404(
     jp_fetch: Any, www: Path, parts: tuple[str, str]
 ) -> None:

@@ -31,7 +31,7 @@ from traitlets import Dict, Float, Int, Unicode, default, validate
 from traitlets.config import Application
 
 from .. import __version__
-from ..client_files import ClientFiles
+from ..client_files import CachedClientFileHandler, ClientFiles
 from ..keyboard import preference_path
 from ..manager import DesktopManager
 from ..session import Desktop
@@ -40,7 +40,6 @@ from .activity import ActivityReporter, last_activity
 from .desktop import SingleDesktop
 from .handlers import (
     SERVICE_SETTING,
-    ClientFileHandler,
     KeyboardHandler,
     PageHandler,
     RestartHandler,
@@ -242,7 +241,8 @@ class DesktopServer(DesktopSettings, Application):
             (route(url_path_join(prefix, "api/status")), StatusHandler),
             (route(url_path_join(prefix, "api/restart")), RestartHandler),
             (route(url_path_join(prefix, "api/keyboard")), KeyboardHandler),
-            (route(files_url) + "/([^/]+)/(.*)", ClientFileHandler, {"client": client}),
+            # Public, cached: see client_files.py.
+            (route(files_url) + "/([^/]+)/(.*)", CachedClientFileHandler, {"client": client}),
             (route(desktop_url.rstrip("/")), web.RedirectHandler, {"url": desktop_url}),
             (route(desktop_url) + "(.*)", DesktopProxyHandler),
         ]

@@ -17,7 +17,6 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
 from .. import __version__
-from ..client_files import CachedClientFileHandler
 from ..handlers import JsonErrorsMixin, json_object
 from ..keyboard import layout_for_accept_language, load_layouts, save_preference
 from ..manager import DesktopError
@@ -89,24 +88,6 @@ class PageHandler(HubUserMixin, web.RequestHandler):
                 self.service.keyboard_file and self.service.keyboard_file.exists()
             ),
         )
-
-
-class ClientFileHandler(HubUserMixin, CachedClientFileHandler):
-    """``<prefix>client/<version>/<path>``: a file of Xpra's HTML5 client, for the users the
-    Hub lets in, cached by the browser (client_files.py)."""
-
-    @web.authenticated
-    def head(self, version: str, path: str) -> Any:  # type: ignore[override]
-        self.check_version(version)
-        return CachedClientFileHandler.head(self, path)
-
-    @web.authenticated
-    def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
-        self.check_version(version)
-        return CachedClientFileHandler.get(self, path, include_body)
-
-    def compute_etag(self) -> str | None:
-        return None  # versioned URLs: the browser never revalidates
 
 
 class ApiHandler(JsonErrorsMixin, HubUserMixin, web.RequestHandler):
