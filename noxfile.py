@@ -2,7 +2,7 @@
 
 The two a newcomer needs:
     nox -s up            # build and start the stack, print where to log in
-    nox -s tests e2e     # the fast tests, then the browser suite in a throw-away stack
+    nox -s lint tests e2e  # lint, the fast tests, then the browser suite in its own stack
 """
 
 from __future__ import annotations
