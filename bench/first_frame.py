@@ -1,8 +1,17 @@
 """1. Login to JupyterLab ready, then "Desktop" click to the first window drawn, as a user in
-Chromium does it; with the timestamps of each phase in between (the profile)."""
+Chromium does it; with the timestamps of each phase in between (the profile).
+
+Each sample is a new user in a new browser (nothing cached), with the default settings:
+one desktop prepared by the server (started when JupyterLab lists the desktops), which the
+first click takes. Then, in the same browser: the panel closed and the running desktop
+opened again from the Running sidebar (reopen), and a second desktop once its prepared
+replacement is ready (the browser's cache now warm). Other samples turn preparing off
+(the user's own server config, `DesktopApp.prepared_desktops = 0`): every click then waits
+for Xpra to start."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -113,6 +122,52 @@ def click_desktop(page: Page, bench: Bench, user: str) -> dict[str, Any]:
     }
 
 
+def wait_prepared(bench: Bench, user: str, ready: int, timeout: float = 60) -> None:
+    """Wait until `ready` desktops of the user's server have said so in their xpra log (the
+    prepared one is unlisted: the container is the only place that shows it)."""
+    script = "grep -l 'xpra is ready' /tmp/miniswan-desktop-1000/desktop-*/xpra.log | wc -l"
+    container = bench.container(user)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = container.exec_run(["sh", "-c", script]).output.decode().strip()
+        if out.isdigit() and int(out) >= ready:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{user}'s server prepared no desktop within {timeout} s")
+
+
+def reopen(page: Page, desktop_id: str) -> float:
+    """Close the desktop's panel (the desktop keeps running), open it again from the
+    Running sidebar; seconds from that click to its first frame."""
+    panel = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"]')
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(panel).to_have_count(0)
+    running = page.locator(".jp-RunningSessions")
+    if not running.is_visible():  # its tab toggles it: click only when it is closed
+        page.get_by_role("tab", name=re.compile("Running Terminals and Kernels")).click()
+    item = page.locator(f'.miniswan-RunningDesktop [data-desktop-id="{desktop_id}"]')
+    clicked = now()
+    item.click()
+    canvas = panel.frame_locator("iframe").locator("div.window canvas")
+    seconds = wait_first_frame(canvas.first) - clicked
+    # Back to the Launcher for the next click.
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(panel).to_have_count(0)
+    return seconds
+
+
+def write_server_config(bench: Bench, user: str, config: dict[str, Any]) -> None:
+    """The user's own Jupyter Server config in their home (~/.jupyter, hidden from the
+    contents API, so written in the container as the user), read at the next start."""
+    path = "$HOME/.jupyter/jupyter_server_config.json"
+    script = f'mkdir -p "$HOME/.jupyter" && printf %s "$0" > "{path}"'
+    result = bench.container(user).exec_run(
+        ["sh", "-c", script, json.dumps(config)], user="jovyan"
+    )
+    if result.exit_code != 0:
+        raise RuntimeError(f"could not write {user}'s server config: {result.output!r}")
+
+
 def diagnose(bench: Bench, user: str) -> str:
     """What ran in the container and what xpra logged, for a sample that failed."""
     script = (
@@ -132,52 +187,83 @@ def relative(marks: dict[str, float], origin: str) -> dict[str, float]:
     return dict(sorted(((k, v - zero) for k, v in marks.items()), key=lambda kv: kv[1]))
 
 
+def sample_prepared(page: Page, bench: Bench, user: str, index: int) -> dict[str, Any]:
+    login = login_to_lab(page, bench, user)
+    wait_prepared(bench, user, 1)
+    desktop = click_desktop(page, bench, user)
+    reopen_s = reopen(page, desktop["desktop_id"])
+    wait_prepared(bench, user, 2)  # the taken one and its replacement
+    warm = click_desktop(page, bench, user)
+    return {
+        "login_to_lab_s": login["lab_ready"] - login["login_submit"],
+        "click_to_first_frame_s": desktop["marks"]["first_frame"] - desktop["marks"]["click"],
+        "reopen_s": reopen_s,
+        "click_to_first_frame_warm_s": warm["marks"]["first_frame"] - warm["marks"]["click"],
+        "login_marks": relative(login, "login_submit"),
+        "desktop_marks": relative(desktop["marks"], "click"),
+        "warm_marks": relative(warm["marks"], "click"),
+        "xpra_log": desktop["xpra_log"],
+        "requests": desktop["requests"],
+    }
+
+
+def sample_unprepared(page: Page, bench: Bench, user: str, index: int) -> dict[str, Any]:
+    bench.hub.start_server(user)
+    write_server_config(bench, user, {"DesktopApp": {"prepared_desktops": 0}})
+    bench.hub.stop_server(user)
+    login_to_lab(page, bench, user)
+    desktop = click_desktop(page, bench, user)
+    return {
+        "click_to_first_frame_unprepared_s": (
+            desktop["marks"]["first_frame"] - desktop["marks"]["click"]
+        ),
+        "unprepared_marks": relative(desktop["marks"], "click"),
+    }
+
+
 def run(bench: Bench, browser: Browser) -> dict[str, Any]:
     repeats = 2 if bench.quick else 5
     samples: list[dict[str, Any]] = []
     users: list[str] = []
-    for index in range(repeats):
-        user = bench.new_user("ff")
-        users.append(user)
-        bench.hub.token(user)  # creates the user, as an admin would; not timed
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        sample: dict[str, Any] = {"user": user, "ok": False}
-        try:
-            login = login_to_lab(page, bench, user)
-            desktop = click_desktop(page, bench, user)
-            sample.update(
-                ok=True,
-                login_to_lab_s=login["lab_ready"] - login["login_submit"],
-                click_to_first_frame_s=desktop["marks"]["first_frame"] - desktop["marks"]["click"],
-                login_marks=relative(login, "login_submit"),
-                desktop_marks=relative(desktop["marks"], "click"),
-                xpra_log=desktop["xpra_log"],
-                requests=desktop["requests"],
-            )
-            bench.log(
-                f"first frame {index + 1}/{repeats}: login->lab "
-                f"{sample['login_to_lab_s']:.2f} s, click->frame "
-                f"{sample['click_to_first_frame_s']:.2f} s"
-            )
-        except Exception as exc:  # a failed sample is recorded, not fatal
-            sample["error"] = f"{type(exc).__name__}: {exc}"[:1000]
-            page.screenshot(path=str(bench.out / f"first-frame-failed-{user}.png"))
-            sample["diagnosis"] = diagnose(bench, user)
-            bench.log(f"first frame {index + 1}/{repeats} failed: {sample['error']}")
-        finally:
-            context.close()
-        samples.append(sample)
-        time.sleep(1)
-    bench.stop_all(users)
+    for kind, measure in (("prepared", sample_prepared), ("unprepared", sample_unprepared)):
+        for index in range(repeats):
+            user = bench.new_user("ff" if kind == "prepared" else "fu")
+            users.append(user)
+            bench.hub.token(user)  # creates the user, as an admin would; not timed
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            sample: dict[str, Any] = {"user": user, "kind": kind, "ok": False}
+            try:
+                sample.update(measure(page, bench, user, index), ok=True)
+                figures = ", ".join(
+                    f"{k} {v:.2f} s" for k, v in sample.items() if k.endswith("_s")
+                )
+                bench.log(f"first frame, {kind} {index + 1}/{repeats}: {figures}")
+            except Exception as exc:  # a failed sample is recorded, not fatal
+                sample["error"] = f"{type(exc).__name__}: {exc}"[:1000]
+                page.screenshot(path=str(bench.out / f"first-frame-failed-{user}.png"))
+                sample["diagnosis"] = diagnose(bench, user)
+                bench.log(f"first frame, {kind} {index + 1}/{repeats} failed: {sample['error']}")
+            finally:
+                context.close()
+            samples.append(sample)
+            time.sleep(1)
+        bench.stop_all(users)
     ok = [s for s in samples if s["ok"]]
+
+    def figure(key: str) -> dict[str, Any]:
+        return summary([s[key] for s in ok if key in s])
+
     phases: dict[str, list[float]] = {}
     for s in ok:
-        for name, value in s["desktop_marks"].items():
+        for name, value in s.get("desktop_marks", {}).items():
             phases.setdefault(name, []).append(value)
     return {
         "samples": samples,
-        "login_to_lab_s": summary([s["login_to_lab_s"] for s in ok]),
-        "click_to_first_frame_s": summary([s["click_to_first_frame_s"] for s in ok]),
+        "login_to_lab_s": figure("login_to_lab_s"),
+        "click_to_first_frame_s": figure("click_to_first_frame_s"),
+        "click_to_first_frame_warm_s": figure("click_to_first_frame_warm_s"),
+        "click_to_first_frame_unprepared_s": figure("click_to_first_frame_unprepared_s"),
+        "reopen_s": figure("reopen_s"),
         "phases_after_click_s": {k: summary(v) for k, v in phases.items()},
     }
