@@ -136,9 +136,13 @@ def typescript_edit_seen(page: Page, lab_url: str) -> dict[str, float]:
     def rebuilt() -> bool:
         return label in current_bundle()
 
+    # The extension's card, under its old or its new label: JupyterLab adds it once the
+    # extension has loaded, a moment after the first cards.
+    desktop_card = page.locator(".jp-LauncherCard", has_text=re.compile(r"^\s*Desktop"))
+
     def shown() -> bool:
         page.reload()
-        expect(page.locator(".jp-LauncherCard").first).to_be_visible(timeout=30_000)
+        expect(desktop_card.first).to_be_visible(timeout=30_000)
         return cards.count() > 0
 
     figures: dict[str, float] = {}

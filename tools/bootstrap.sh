@@ -26,7 +26,7 @@ need_root() {
 }
 
 # 1. Debian packages: the engine, a way to make a base image, Chromium for the browser tests,
-#    and Xpra with what it needs for the fast tests of the desktop extension (shared/XPRA.md).
+#    and Xpra with what it needs for the fast tests of the desktop extension (docs/xpra.md).
 packages=(docker.io debootstrap chromium
   xpra xvfb xauth xterm xfonts-base x11-utils openbox libjs-jquery libjs-jquery-ui python3-lz4
   python3-pil)

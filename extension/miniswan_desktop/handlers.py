@@ -175,6 +175,12 @@ class ClientFileHandler(JupyterHandler, CachedClientFileHandler):
 
     auth_resource = AUTH_RESOURCE
 
+    @property
+    def content_security_policy(self) -> str:
+        # The client page runs in JupyterLab's panel, an iframe of the same origin; the
+        # single-user server's default (frame-ancestors 'none') would blank it.
+        return "frame-ancestors 'self'"
+
     @allow_unauthenticated
     def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
         return CachedClientFileHandler.get(self, version, path, include_body)

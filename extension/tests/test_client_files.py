@@ -31,6 +31,16 @@ def desktop_config(www: Path) -> dict[str, Any]:
     return {"xpra_html_dir": str(www)}
 
 
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """As jupyterhub-singleuser runs: no page of the server may be framed."""
+    server = {
+        **jp_server_config["ServerApp"],
+        "tornado_settings": {"headers": {"Content-Security-Policy": "frame-ancestors 'none'"}},
+    }
+    return {**jp_server_config, "ServerApp": server}
+
+
 def test_the_version_follows_the_files(www: Path) -> None:
     before = client_version(www)
     assert before == client_version(www)
@@ -44,6 +54,8 @@ async def test_files_are_served_cached_under_their_version(jp_fetch: Any, www: P
     r = await jp_fetch("desktops", "client", version, "js", "Client.js")
     assert r.body == b"var client = 1;"
     assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # The client runs in JupyterLab's panel: an iframe of the same origin.
+    assert r.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
     assert "Etag" not in r.headers
     linked = await jp_fetch("desktops", "client", version, "js", "lib", "jquery.js")
     assert linked.body == b"var jQuery = 3;"

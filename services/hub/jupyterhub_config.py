@@ -77,6 +77,9 @@ c.EosHomes.stack = stack
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.miniswan.stack": stack}}
 c.DockerSpawner.debug = env("MINISWAN_DEBUG", "") == "1"
 c.Spawner.default_url = "/lab"
+# Show the spawn page's progress (the spawner's steps, miniswan_hub/progress.py) at once,
+# instead of holding the form's request for up to 10 s before it.
+c.JupyterHub.slow_spawn_timeout = 0
 c.Spawner.start_timeout = int(env("MINISWAN_SPAWN_TIMEOUT", "120"))
 c.Spawner.http_timeout = int(env("MINISWAN_HTTP_TIMEOUT", "90"))
 # How often the hub checks that each user container still runs (a killed one is noticed).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import docker.errors
@@ -13,6 +15,7 @@ from traitlets import Int, List, Unicode, default
 
 from . import eos, form, options, stacks
 from .networks import NetworkError, UserNetworks
+from .progress import SpawnProgress
 from .stack_spawning import SoftwareStacks
 
 
@@ -44,6 +47,7 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
     ).tag(config=True)
 
     _networks: UserNetworks | None = None
+    _progress: SpawnProgress | None = None
 
     @property
     def networks(self) -> UserNetworks:
@@ -75,6 +79,18 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         return options.validate(user_options, choices).to_dict()
 
     async def start(self) -> Any:
+        self._progress = SpawnProgress()
+        try:
+            return await self._start(self._progress)
+        except web.HTTPError as error:
+            # Which step failed, and why: the spawn page shows it as the spawn's failure.
+            message = self._progress.failed(error.log_message or str(error))
+            raise web.HTTPError(error.status_code, message) from error
+        finally:
+            self._progress.end()
+
+    async def _start(self, steps: SpawnProgress) -> Any:
+        steps.step(5, "Checking your choices against the software stacks")
         # The REST API hands user_options over without the form: validate them again, and
         # refuse with a 400 that carries the same message as the form would show.
         try:
@@ -86,7 +102,9 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
                 self.user_options or {}, options.Choices(catalog, self._limits())
             )
         except options.OptionsError as error:
+            steps.current = ""  # the form's own message, as the form would show it
             raise web.HTTPError(400, str(error)) from None
+        steps.step(15, f"Checking the software stack {chosen.stack} ({chosen.platform})")
         await self._apply_stack(chosen, catalog)
         if chosen.session == "desktop":
             self.cmd = list(self.desktop_cmd)
@@ -104,15 +122,22 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
             chosen.memory,
         )
         # The user's EOS home (docs/eos.md): created, mounted, $HOME; a clear 503 if EOS is down.
+        steps.step(30, "Preparing your EOS home")
         await eos.prepare_spawner(self)
         try:
             # Keep a container that exits on its own until we have read why (its output):
             # _wait_until_answering and poll() remove it.
             self.extra_host_config = {**self.extra_host_config, "auto_remove": False}
             if self.networks.enabled:
+                steps.step(45, "Creating your private network")
                 self.network_name = self.networks.name_for(self.escaped_name)
                 await self.networks.ensure(self.network_name)
+            steps.step(
+                60, f"Starting your container ({chosen.cores} cores, {chosen.memory} GB memory)"
+            )
             ip_port = await super().start()
+            server = "your desktop" if chosen.session == "desktop" else "JupyterLab"
+            steps.step(80, f"Waiting for {server} to answer")
             await self._wait_until_answering(*ip_port)
             return ip_port
         except NetworkError as error:
@@ -120,6 +145,16 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         except docker.errors.APIError as error:
             # Relayed to the user as is (spawn page and API): say what failed, not "500".
             raise web.HTTPError(500, await self._explain(error)) from error
+
+    async def progress(self) -> AsyncIterator[dict[str, Any]]:
+        """The spawn's steps as they happen (progress.py), for the spawn page."""
+        # The page may ask before start() has begun: wait for this spawn's steps.
+        while self._progress is None or self._progress.ended:
+            if not self._spawn_pending:
+                return
+            await asyncio.sleep(0.1)
+        async for event in self._progress.events():
+            yield event
 
     async def _wait_until_answering(self, host: str, port: int) -> None:
         """Return once the server answers HTTP; if its container exits first, remove it and

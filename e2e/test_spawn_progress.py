@@ -1,0 +1,60 @@
+"""The spawn page tells the truth: the hub's steps arrive as they happen, in order, on the
+progress stream the spawn page reads; and JupyterLab asks nothing a user cannot act on."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import requests
+from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo
+from playwright.sync_api import Page, expect
+
+STEPS = [
+    "Checking your choices against the software stacks",
+    "Checking the software stack LCG_",
+    "Preparing your EOS home",
+    "Creating your private network",
+    "Starting your container (",
+    "Waiting for JupyterLab to answer",
+]
+
+
+def progress_events(stack: StackInfo, hub: HubAPI, user: str) -> list[dict]:
+    """Every event of the user's spawn progress stream (server-sent events), to the end."""
+    events = []
+    with requests.get(
+        f"{stack.url}/hub/api/users/{user}/server/progress",
+        headers={"Authorization": f"token {hub.token(user)}"},
+        stream=True,
+        timeout=SPAWN_TIMEOUT_MS / 1000,
+    ) as r:
+        r.raise_for_status()
+        for line in r.iter_lines(decode_unicode=True):
+            if line and line.startswith("data:"):
+                events.append(json.loads(line[5:]))
+                if events[-1].get("ready") or events[-1].get("failed"):
+                    break
+    return events
+
+
+def test_the_spawn_progress_names_each_step_in_order(
+    page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable
+) -> None:
+    r = hub.request("POST", f"/hub/api/users/{user}/server", as_user=user, json={})
+    assert r.status_code in (201, 202), r.text
+    events = progress_events(stack, hub, user)
+    assert events[-1].get("ready"), events
+    messages = [e.get("message", "") for e in events]
+    found = [next((i for i, m in enumerate(messages) if m.startswith(s)), -1) for s in STEPS]
+    assert -1 not in found and found == sorted(found), messages
+    percents = [e["progress"] for e in events if "progress" in e]
+    assert percents == sorted(percents), percents
+
+    # JupyterLab opens without asking about Jupyter news (a managed deployment decides).
+    login(page, user)
+    page.goto(f"{stack.url}/user/{user}/lab")
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(3_000)  # the news prompt used to appear within a second
+    expect(page.get_by_text(re.compile("official Jupyter news", re.I))).to_have_count(0)

@@ -1,0 +1,56 @@
+"""What a spawn is doing, told to the spawn page as it happens.
+
+JupyterHub's spawn page follows `Spawner.progress()` (an event stream of
+`{"progress": percent, "message": text}`), the way KubeSpawner reports its pod's events. The
+spawner records each step here as it starts it; `events()` replays the steps so far to a
+page that connects late, then follows the rest until the spawn ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+
+class SpawnProgress:
+    """The steps of one spawn, in order."""
+
+    def __init__(self) -> None:
+        self._events: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self._ended = False
+        self.current = ""
+
+    def step(self, percent: int, message: str) -> None:
+        """A step begins (what the user waits for now)."""
+        self.current = message
+        self._add({"progress": percent, "message": message})
+
+    def failed(self, reason: str) -> str:
+        """The spawn failed in the current step: a message that says which and why, for
+        the error the spawner raises (JupyterHub shows it last, as the spawn's failure)."""
+        return f"{self.current}: failed. {reason}" if self.current else reason
+
+    def end(self) -> None:
+        self._ended = True
+        self._changed.set()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def _add(self, event: dict[str, Any]) -> None:
+        self._events.append(event)
+        self._changed.set()
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        sent = 0
+        while True:
+            while sent < len(self._events):
+                yield self._events[sent]
+                sent += 1
+            if self._ended:
+                return
+            self._changed.clear()
+            await self._changed.wait()

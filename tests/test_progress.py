@@ -1,0 +1,38 @@
+"""miniswan_hub.progress: the spawn page gets every step, in order, whenever it connects."""
+
+from __future__ import annotations
+
+import asyncio
+
+from miniswan_hub.progress import SpawnProgress
+
+
+async def collect(progress: SpawnProgress) -> list[str]:
+    return [event["message"] async for event in progress.events()]
+
+
+def test_a_late_page_gets_the_steps_so_far_then_follows() -> None:
+    async def spawn() -> tuple[list[str], list[str]]:
+        progress = SpawnProgress()
+        progress.step(5, "Checking your choices")
+        early = asyncio.ensure_future(collect(progress))
+        await asyncio.sleep(0)
+        progress.step(30, "Preparing your EOS home")
+        late = asyncio.ensure_future(collect(progress))
+        await asyncio.sleep(0.01)
+        progress.step(60, "Starting your container")
+        progress.end()
+        return await early, await late
+
+    early, late = asyncio.run(spawn())
+    expected = ["Checking your choices", "Preparing your EOS home", "Starting your container"]
+    assert early == late == expected
+
+
+def test_a_failure_names_its_step() -> None:
+    progress = SpawnProgress()
+    assert progress.failed("no answer") == "no answer"
+    progress.step(30, "Preparing your EOS home")
+    assert progress.failed("the eos-stub did not answer") == (
+        "Preparing your EOS home: failed. the eos-stub did not answer"
+    )
