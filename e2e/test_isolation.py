@@ -275,6 +275,22 @@ def test_user_containers_cannot_reach_each_other(
                 assert not tcp_connects(source, host, port), f"{host}:{port} reachable"
 
 
+def test_user_containers_cannot_reach_the_proxy_api(
+    stack: StackInfo, intruder: str, ledger: Ledger, docker_client: docker.DockerClient
+) -> None:
+    source = docker_client.containers.get(stack.container_name(intruder))
+    proxy = docker_client.containers.get(f"{stack.project}-proxy-1")
+    # The proxy is on the user's network (it routes to the user's server): its public port
+    # answers, so a refusal of its API port below is the API's confinement.
+    network = next(iter(source.attrs["NetworkSettings"]["Networks"]))
+    on_user_network = proxy.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
+    assert tcp_connects(source, on_user_network, 8000)
+    addresses = [n["IPAddress"] for n in proxy.attrs["NetworkSettings"]["Networks"].values()]
+    for host in ["proxy", "proxy-api", *addresses]:
+        with ledger.attack(f"user container -> the proxy's API at {host}:8001"):
+            assert not tcp_connects(source, host, 8001), f"{host}:8001 reachable"
+
+
 def test_foreign_origin_websocket_to_a_desktop_is_refused(
     page: Page,
     stack: StackInfo,

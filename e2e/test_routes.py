@@ -68,6 +68,7 @@ SERVER_PUBLIC = {
     "/logout$": "logging out",
     "/api/security/csp-report$": "browsers post CSP reports without credentials",
     "/api/notebooks/": "legacy alias: redirects to /api/contents, which refuses",
+    "/desktops/client/": "Xpra's HTML5 client: Debian's static files (client_files.py)",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Int, TraitError, Unicode, validate
+from traitlets import Float, Int, TraitError, Unicode, validate
 
 from . import dev_reload, events
 from .client_files import ClientFiles
@@ -13,6 +13,7 @@ from .handlers import (
     CLIENT_FILES,
     CLIENT_SETTING,
     MANAGER_SETTING,
+    PREPARE_DELAY_SETTING,
     ClientFileHandler,
     default_handlers,
     desktop_url,
@@ -47,6 +48,12 @@ class DesktopApp(DesktopSettings, ExtensionApp):
         an idle desktop (docs/desktops.md). 0: every desktop starts on its click.""",
     ).tag(config=True)
 
+    prepare_delay = Float(
+        2.0,
+        help="""Seconds between JupyterLab listing the desktops (as it starts) and the start
+        of the prepared desktop: JupyterLab loads first, on a server with few cores.""",
+    ).tag(config=True)
+
     @validate("max_geometry")
     def _validate_max_geometry(self, proposal: dict[str, Any]) -> str:
         return normalised_geometry(proposal["value"])
@@ -72,6 +79,7 @@ class DesktopApp(DesktopSettings, ExtensionApp):
             dev_reload.watch()
         self.client = ClientFiles(self.xpra_html_dir)
         self.settings[CLIENT_SETTING] = self.client
+        self.settings[PREPARE_DELAY_SETTING] = max(0.0, self.prepare_delay)
         if not self.client.available:
             self.log.warning(
                 "miniswan_desktop: no Xpra HTML5 client in %s: desktops load it from Xpra",

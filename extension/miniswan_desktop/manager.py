@@ -204,14 +204,16 @@ class DesktopManager:
                 return desktop
         return None
 
-    def prepare(self) -> None:
-        """Start, in the background, the desktops to keep ready (none if ``prepared`` is
-        0, never beyond ``max_desktops``). Needs a running event loop."""
+    def prepare(self, delay: float = 0.0) -> None:
+        """Start, in the background and after `delay` seconds, the desktops to keep ready
+        (none if ``prepared`` is 0, never beyond ``max_desktops``). Needs a running event
+        loop."""
         if self.prepared > 0 and self._preparing is None:
-            self._preparing = asyncio.ensure_future(self._prepare())
+            self._preparing = asyncio.ensure_future(self._prepare(delay))
 
-    async def _prepare(self) -> None:
+    async def _prepare(self, delay: float) -> None:
         try:
+            await asyncio.sleep(delay)
             async with self._lock:
                 while (
                     len(self._ready) < self.prepared

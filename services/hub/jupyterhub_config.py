@@ -21,7 +21,8 @@ def env(name: str, default: str) -> str:
 # --- Proxy: configurable-http-proxy runs as its own service, so that restarting the hub
 # leaves every route (and every open desktop) alone.
 c.ConfigurableHTTPProxy.should_start = False
-c.ConfigurableHTTPProxy.api_url = env("MINISWAN_PROXY_API_URL", "http://proxy:8001")
+# Its API is on a network only the hub shares (compose/docker-compose.yml).
+c.ConfigurableHTTPProxy.api_url = env("MINISWAN_PROXY_API_URL", "http://proxy-api:8001")
 # The proxy keeps its routes in memory only. The hub re-checks them (and re-adds missing
 # ones) on each activity update, so a restarted proxy is whole again within this interval.
 c.JupyterHub.last_activity_interval = int(env("MINISWAN_ROUTE_CHECK_INTERVAL", "10"))
@@ -77,9 +78,11 @@ c.EosHomes.stack = stack
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.miniswan.stack": stack}}
 c.DockerSpawner.debug = env("MINISWAN_DEBUG", "") == "1"
 c.Spawner.default_url = "/lab"
-# Show the spawn page's progress (the spawner's steps, miniswan_hub/progress.py) at once,
-# instead of holding the form's request for up to 10 s before it.
-c.JupyterHub.slow_spawn_timeout = 0
+# The spawn page's progress (the spawner's steps, miniswan_hub/progress.py) after 2 s instead
+# of JupyterHub's 10 s, during which the submitted form shows nothing. Refusals (bad options,
+# a missing software stack, EOS down) take well under a second, so they still come back as
+# the request's own answer (a handler setting, not a JupyterHub trait).
+c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 2}
 c.Spawner.start_timeout = int(env("MINISWAN_SPAWN_TIMEOUT", "120"))
 c.Spawner.http_timeout = int(env("MINISWAN_HTTP_TIMEOUT", "90"))
 # How often the hub checks that each user container still runs (a killed one is noticed).
