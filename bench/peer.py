@@ -87,6 +87,7 @@ def ours(server: DirectServer, browser: Browser) -> tuple[dict[str, Any], Any]:
     page = context.new_page()
     t0 = now()
     desktop = server.start_desktop(GEOMETRY)
+    server.wait_running(desktop["id"])  # as the panel does before it loads the client
     # The client page as the panel opens it: the server's cached copy, if it serves one.
     params = {**XPRA_PARAMS, "token": server.token}
     if desktop.get("client_url"):

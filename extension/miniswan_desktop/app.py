@@ -49,7 +49,7 @@ class DesktopApp(DesktopSettings, ExtensionApp):
     ).tag(config=True)
 
     prepare_delay = Float(
-        2.0,
+        0.0,
         help="""Seconds between JupyterLab listing the desktops (as it starts) and the start
         of the prepared desktop: JupyterLab loads first, on a server with few cores.""",
     ).tag(config=True)

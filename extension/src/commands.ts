@@ -125,7 +125,17 @@ export function addCommands(
         return;
       }
       if (win) {
-        win.location.href = clientUrl(desktop);
+        // the tab shows the client once the desktop runs (model.whenStarted says why)
+        const started = await model.whenStarted(desktop.id);
+        if (started?.state !== 'running') {
+          win.close();
+          Notification.error(
+            `Desktop "${desktop.name}" did not start: ${started?.reason || 'no answer'}`,
+            { autoClose: 10000 }
+          );
+          return;
+        }
+        win.location.href = clientUrl(started);
         return desktop.id;
       }
       openPanel(desktop.id);

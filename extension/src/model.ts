@@ -143,6 +143,44 @@ export class DesktopModel implements IDisposable {
   }
 
   /**
+   * The desktop once it has left `starting` (running, or stopped or failed), undefined if
+   * the server forgot it or `timeoutMs` passed. Follows the model's changes (events) and
+   * asks the server every `pollMs` besides.
+   *
+   * A client page must not be opened before: its websocket would wait in the server's
+   * proxy for the start, and xpra 3.1 sometimes leaves such a client with a blank screen.
+   */
+  async whenStarted(
+    id: string,
+    timeoutMs = 60000,
+    pollMs = 1000
+  ): Promise<IDesktop | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const desktop = this.get(id);
+      if (!desktop || desktop.state !== 'starting') {
+        return desktop;
+      }
+      if (Date.now() >= deadline) {
+        return undefined;
+      }
+      await new Promise<void>(resolve => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this._changed.disconnect(done);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          void this.fetch(id)
+            .catch(() => undefined)
+            .then(done);
+        }, pollMs);
+        this._changed.connect(done);
+      });
+    }
+  }
+
+  /**
    * Fields every create request gets unless it names them: the user's keyboard layout
    * (set by the plugin from its settings and the browser, see keyboard.ts).
    */

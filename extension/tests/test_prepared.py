@@ -27,7 +27,7 @@ def xpras() -> set[int]:
 
 @pytest.fixture
 def desktop_config() -> dict[str, Any]:
-    return {"prepared_desktops": 1, "prepare_delay": 0, "max_desktops": 2, "start_timeout": 30.0}
+    return {"prepared_desktops": 1, "max_desktops": 2, "start_timeout": 30.0}
 
 
 async def ready_sessions(runtime_dir: Path) -> set[str]:

@@ -305,3 +305,33 @@ describe('DesktopModel', () => {
     expect(model.isForgotten('a')).toBe(false);
   });
 });
+
+describe('whenStarted', () => {
+  it('waits for the event that the desktop runs', async () => {
+    const api = new FakeAPI();
+    const model = new DesktopModel({ api });
+    model.applyDesktop(desktop('a', 'starting'), 'rest');
+    const started = model.whenStarted('a', 5000, 60000);
+    model.applyEvent(event('a', 'running'));
+    expect((await started)?.state).toBe('running');
+  });
+
+  it('asks the server when no event comes, and gives a failure back', async () => {
+    const api = new FakeAPI();
+    const model = new DesktopModel({ api });
+    model.applyDesktop(desktop('a', 'starting'), 'rest');
+    api.server.set('a', desktop('a', 'failed', { reason: 'xpra exited' }));
+    const started = await model.whenStarted('a', 5000, 10);
+    expect(started?.state).toBe('failed');
+    expect(api.calls).toContain('get a');
+  });
+
+  it('gives up after the timeout, and knows nothing of a forgotten desktop', async () => {
+    const api = new FakeAPI();
+    const model = new DesktopModel({ api });
+    model.applyDesktop(desktop('a', 'starting'), 'rest');
+    api.server.set('a', desktop('a', 'starting'));
+    expect(await model.whenStarted('a', 50, 10)).toBeUndefined();
+    expect(await model.whenStarted('gone', 50, 10)).toBeUndefined();
+  });
+});
