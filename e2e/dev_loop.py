@@ -53,8 +53,17 @@ def edited(path: Path, old: str, new: str) -> Iterator[None]:
 @contextmanager
 def frontend_watch(log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`jlpm watch` in extension/ (tsc -w and the labextension builder), returned once its
-    first build is done; stopped at the end of the block. Its output goes to `log_file`."""
+    first build is done; stopped at the end of the block. Its output goes to `log_file`.
+
+    A build comes first, as in `nox -s dev`: the builder's watch refuses to start where
+    the labextension folder does not exist yet (a fresh clone)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    build_log = log_file.with_suffix(".build.log")
+    with build_log.open("w") as log:
+        built = subprocess.run(
+            ["jlpm", "build"], cwd=EXTENSION, stdout=log, stderr=subprocess.STDOUT
+        )
+    assert built.returncode == 0, f"`jlpm build` failed:\n{build_log.read_text()[-3000:]}"
     with log_file.open("w") as log:
         watch = subprocess.Popen(
             ["jlpm", "watch"],

@@ -54,9 +54,17 @@ def test_the_spawn_progress_names_each_step_in_order(
     percents = [e["progress"] for e in events if "progress" in e]
     assert percents == sorted(percents), percents
 
-    # JupyterLab opens without asking about Jupyter news (a managed deployment decides).
+    # JupyterLab opens without asking about Jupyter news (a managed deployment decides):
+    # the image's settings say "never", and no prompt is on the page once it has loaded.
+    r = hub.request(
+        "GET",
+        f"/user/{user}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+        as_user=user,
+    )
+    # (overrides.json becomes the schema's defaults; the user has set nothing)
+    defaults = {k: v.get("default") for k, v in r.json()["schema"]["properties"].items()}
+    assert (defaults["fetchNews"], defaults["checkForUpdates"]) == ("false", False), defaults
     login(page, user)
-    page.goto(f"{stack.url}/user/{user}/lab")
+    page.goto(f"{stack.url}/user/{user}/lab", wait_until="networkidle")
     expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
-    page.wait_for_timeout(3_000)  # the news prompt used to appear within a second
     expect(page.get_by_text(re.compile("official Jupyter news", re.I))).to_have_count(0)
