@@ -211,7 +211,8 @@ class DesktopManager:
         """Start, in the background and after `delay` seconds, the desktops to keep ready
         (none if ``prepared`` is 0, never beyond ``max_desktops``). Needs a running event
         loop."""
-        if self.prepared > 0 and self._preparing is None:
+        # Every listing calls this: start no task when the ready ones are enough already.
+        if len(self._ready) < self.prepared and self._preparing is None:
             self._preparing = asyncio.ensure_future(self._prepare(delay))
 
     async def _prepare(self, delay: float) -> None:
