@@ -98,12 +98,16 @@ class DesktopsHandler(BaseDesktopHandler):
                 raise web.HTTPError(400, f"request body is not valid JSON: {e}") from None
         if not isinstance(body, dict):
             raise web.HTTPError(400, "request body must be a JSON object")
-        unknown = set(body) - {"name", "geometry", "layout", "variant"}
+        unknown = set(body) - {"name", "geometry", "layout", "variant", "app"}
         if unknown:
             raise web.HTTPError(400, f"unknown fields: {', '.join(sorted(unknown))}")
         try:
             desktop = await self.manager.create(
-                body.get("name"), body.get("geometry"), body.get("layout"), body.get("variant")
+                body.get("name"),
+                body.get("geometry"),
+                body.get("layout"),
+                body.get("variant"),
+                app=body.get("app"),
             )
         except DesktopError as e:
             raise web.HTTPError(e.status, e.message) from None
@@ -158,6 +162,16 @@ class KeyboardLayoutsHandler(BaseDesktopHandler):
     @authorized
     async def get(self) -> None:
         self.write_json([layout.to_dict() for layout in load_layouts().values()])
+
+
+class ApplicationsHandler(BaseDesktopHandler):
+    """``desktops/api/applications``: the programs of the server's software stack that a
+    session can run alone (POST ``desktops`` with ``{"app": "<id>"}``)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json([app.to_dict() for app in self.manager.applications.values()])
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
@@ -268,6 +282,7 @@ class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
 default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
     (r"desktops/api/desktops/?", DesktopsHandler),
     (r"desktops/api/keyboard-layouts/?", KeyboardLayoutsHandler),
+    (r"desktops/api/applications/?", ApplicationsHandler),
     (r"desktops/api/desktops/([^/]+)/?", DesktopHandler),
     (r"desktops/([^/]+)", AddSlashHandler),
     (r"desktops/([^/]+)/(.*)", DesktopProxyHandler),

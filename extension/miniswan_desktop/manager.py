@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .applications import Application
 from .keyboard import LayoutError, check_layout, write_xkb_dir
-from .session import ACTIVE_STATES, Desktop
+from .session import ACTIVE_STATES, STOPPED, Desktop
 from .xpra import DEFAULT_START_COMMAND, check_geometry, parse_geometry
 
 _NAME = re.compile(r"^[\w][\w .,:@()+-]{0,63}\Z")
@@ -59,6 +60,7 @@ class DesktopManager:
         keyboard_layout: str = "us",
         extra_keys: bool = True,
         prepared: int = 0,
+        applications: dict[str, Application] | None = None,
     ) -> None:
         self.runtime_dir = runtime_dir
         self.log_dir = log_dir
@@ -80,6 +82,8 @@ class DesktopManager:
         self._desktops: dict[str, Desktop] = {}
         self._lock = asyncio.Lock()
         self.prepared = prepared
+        # The programs of the server's software stack that a session may run alone.
+        self.applications = dict(applications or {})
         self._ready: builtins.list[Desktop] = []
         self._preparing: asyncio.Task[None] | None = None
 
@@ -92,10 +96,24 @@ class DesktopManager:
         except KeyError:
             raise DesktopError(404, f"no desktop with id {desktop_id!r}") from None
 
-    def validate(self, name: Any = None, geometry: Any = None) -> tuple[str, str]:
+    def validate_app(self, app: Any) -> Application | None:
+        """The application a create request names (None: a desktop), or DesktopError(400)
+        naming the ones this server offers."""
+        if app is None:
+            return None
+        if isinstance(app, str) and app in self.applications:
+            return self.applications[app]
+        offered = ", ".join(sorted(self.applications)) or "none"
+        raise DesktopError(
+            400, f"unknown application {app!r}: this software stack offers {offered}"
+        )
+
+    def validate(
+        self, name: Any = None, geometry: Any = None, app: Application | None = None
+    ) -> tuple[str, str]:
         """Check a create request; returns (name, geometry) or raises DesktopError(400)."""
         if name is None:
-            name = f"Desktop {len(self._desktops) + 1}"
+            name = app.name if app else f"Desktop {len(self._desktops) + 1}"
         if not isinstance(name, str) or not _NAME.match(name):
             raise DesktopError(
                 400,
@@ -136,7 +154,9 @@ class DesktopManager:
         desktop.set_layout(*self.validate_layout(layout, variant))
         return desktop
 
-    def _new_desktop(self, name: str, geometry: str, layout: str, variant: str) -> Desktop:
+    def _new_desktop(
+        self, name: str, geometry: str, layout: str, variant: str, app: Application | None = None
+    ) -> Desktop:
         return Desktop(
             name=name,
             runtime_dir=self.runtime_dir,
@@ -147,8 +167,10 @@ class DesktopManager:
             settle=self.settle,
             geometry=geometry,
             max_screen=self.max_screen,
-            gl=self.gl,
-            start_command=list(self.start_command),
+            # an application that needs OpenGL gets it even where desktops go without
+            gl=self.gl or bool(app and app.gl),
+            app=app,
+            start_command=app.start_command() if app else list(self.start_command),
             executable=self.executable,
             extra_args=list(self.extra_args),
             layout=layout,
@@ -165,11 +187,14 @@ class DesktopManager:
         geometry: Any = None,
         layout: Any = None,
         variant: Any = None,
+        app: Any = None,
     ) -> Desktop:
         """Validate, check the maximum and hand out a prepared desktop or launch a new one
-        (state ``starting``, or ``running`` if a prepared one was ready)."""
+        (state ``starting``, or ``running`` if a prepared one was ready). With `app` (an
+        application id), a session that runs that program alone (never a prepared one)."""
         async with self._lock:
-            name, geometry = self.validate(name, geometry)
+            application = self.validate_app(app)
+            name, geometry = self.validate(name, geometry, application)
             layout, variant = self.validate_layout(layout, variant)
             active = self._active()
             if active >= self.max_desktops:
@@ -178,9 +203,11 @@ class DesktopManager:
                     f"already {active} desktops running, the maximum is {self.max_desktops}: "
                     "stop one first",
                 )
-            desktop = self._take_prepared(name, geometry, layout, variant)
+            desktop = None
+            if application is None:
+                desktop = self._take_prepared(name, geometry, layout, variant)
             if desktop is None:
-                desktop = self._new_desktop(name, geometry, layout, variant)
+                desktop = self._new_desktop(name, geometry, layout, variant, application)
                 self._desktops[desktop.id] = desktop
                 self._changed(desktop)
                 await desktop.start()
@@ -269,3 +296,8 @@ class DesktopManager:
             return
         if self.on_change is not None:
             self.on_change(desktop)
+        if desktop.app is not None and desktop.state == STOPPED and desktop.ended_by_itself:
+            # The program exited: its session is over, and listed no more (clients were
+            # told just above). Sessions we stopped are forgotten by delete().
+            self._desktops.pop(desktop.id, None)
+            desktop.cleanup()

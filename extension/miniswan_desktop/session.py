@@ -1,8 +1,9 @@
 """One Xpra desktop: launch, readiness, supervision and stop. No jupyter_server imports.
 
-States: ``starting`` -> ``running`` -> ``stopped`` (we asked) or ``failed`` (anything else:
-xpra exited by itself, was killed from outside, never answered /Status in time, could not
-be launched). Every change calls ``on_change(desktop)``.
+States: ``starting`` -> ``running`` -> ``stopped`` (we asked, or an application session's
+program exited) or ``failed`` (anything else: xpra exited by itself, was killed from outside,
+never answered /Status in time, could not be launched). Every change calls
+``on_change(desktop)``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .applications import Application
 from .process import kill_session, signal_group
 from .xpra import XpraSpec
 
@@ -72,10 +74,13 @@ class Desktop:
         log_dir: Path | None = None,
         layout: str = "us",
         variant: str = "",
+        app: Application | None = None,
         **spec: Any,
     ) -> None:
         self.id = secrets.token_hex(4)
         self.name = name
+        # The program this session runs alone (applications.py); None: a desktop.
+        self.app = app
         # The XKB layout the desktop's clients are given (see keyboard.py): Xpra sets it in
         # the X server from the client's hello and from its `layout-changed` packets.
         self.layout = layout
@@ -97,6 +102,8 @@ class Desktop:
         self._proc: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stop_requested = False
+        # Whether the session ended without being asked to (its program or xpra exited).
+        self.ended_by_itself = False
         self._changed = asyncio.Event()
 
     # ---- public API -------------------------------------------------------------------
@@ -130,6 +137,7 @@ class Desktop:
             "reason": self.reason,
             "layout": self.layout,
             "variant": self.variant,
+            "app": self.app.id if self.app else None,
         }
 
     def set_layout(self, layout: str, variant: str = "") -> None:
@@ -228,11 +236,18 @@ class Desktop:
             # Xvfb lives in its own process group but in xpra's session: sweep the session.
             await kill_session(proc.pid)
         self.exit_status = proc.returncode
+        self.ended_by_itself = not self._stop_requested
         if self._stop_requested and not timeout_reason:
             self._finish(STOPPED, "stopped on request")
+        elif self.app is not None and proc.returncode == 0 and self.state == RUNNING:
+            # xpra leaves with status 0 when the program it ran exits (--exit-with-children)
+            self._finish(STOPPED, f"{self.app.name} exited")
         else:
             self.log_lines = log_tail(self.spec.log_file)
-            self._finish(FAILED, timeout_reason or self._exit_reason(proc.returncode))
+            reason = timeout_reason or self._exit_reason(proc.returncode)
+            if self.app is not None and proc.returncode == 0 and not timeout_reason:
+                reason = f"{self.app.name} exited as it started (its output is in the log)"
+            self._finish(FAILED, reason)
 
     @staticmethod
     def _exit_reason(code: int | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from .applications import APPLICATIONS_FILE, load_applications
 from .client_files import XPRA_WWW
 from .xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
 
@@ -117,6 +118,19 @@ class DesktopSettings(Configurable):
         lacks still arrive (docs/keyboard.md). Off: Xvfb uses the system's XKB data as is.""",
     ).tag(config=True)
 
+    applications_file = Unicode(
+        help="""The software stack's applications file (docs/software-stacks.md): the GUI
+        programs that a session can run alone, each in its own panel, offered in the
+        Launcher and accepted by the REST API as `{"app": "<id>"}`. Default: the one of the
+        stack the session runs in, $SWAN_STACK_PATH/share/swan/applications.json. Empty, or
+        no such file: no applications, only desktops.""",
+    ).tag(config=True)
+
+    @default("applications_file")
+    def _default_applications_file(self) -> str:
+        view = os.environ.get("SWAN_STACK_PATH")
+        return str(Path(view) / APPLICATIONS_FILE) if view else ""
+
     @default("runtime_dir")
     def _default_runtime_dir(self) -> str:
         if os.environ.get("MINISWAN_DESKTOP_RUNTIME_DIR"):
@@ -153,6 +167,9 @@ class DesktopSettings(Configurable):
             "settle": self.ready_settle,
             "keyboard_layout": self.keyboard_layout,
             "extra_keys": self.keyboard_extra_keys,
+            "applications": load_applications(
+                Path(self.applications_file) if self.applications_file else None
+            ),
         }
 
 
