@@ -11,6 +11,7 @@ import {
 import { launchIcon, stopIcon } from '@jupyterlab/ui-components';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
+import { ApplicationCatalog } from './applications';
 import { desktopIcon } from './icons';
 import { DesktopModel } from './model';
 import { DesktopPanel } from './panel';
@@ -24,6 +25,8 @@ export interface ICommandsOptions {
   clientUrl: (desktop: IDesktop) => string;
   /** Open desktops in browser tabs (Notebook 7 has no main area for them). */
   openInBrowserTab: boolean;
+  /** The software stack's applications (names, icons). */
+  applications: ApplicationCatalog;
 }
 
 function errorMessage(error: unknown): string {
@@ -60,7 +63,7 @@ export function addCommands(
   options: ICommandsOptions
 ): void {
   const { commands, shell } = app;
-  const { model, tracker, clientUrl, openInBrowserTab } = options;
+  const { model, tracker, clientUrl, openInBrowserTab, applications } = options;
 
   const currentId = (args: ReadonlyPartialJSONObject): string | undefined =>
     (args.id as string | undefined) ?? tracker.currentWidget?.desktopId;
@@ -77,7 +80,13 @@ export function addCommands(
   const openPanel = (id: string): DesktopPanel => {
     let panel = tracker.find(p => p.desktopId === id);
     if (!panel) {
-      panel = new DesktopPanel({ desktopId: id, model, clientUrl, commands });
+      panel = new DesktopPanel({
+        desktopId: id,
+        model,
+        clientUrl,
+        commands,
+        icon: desktop => applications.icon(desktop?.app)
+      });
       void tracker.add(panel);
     }
     if (!panel.isAttached) {
@@ -87,59 +96,78 @@ export function addCommands(
     return panel;
   };
 
+  /**
+   * Create a session (a desktop, or an application with `request.app`) and show it: in a
+   * panel, or in a browser tab once it runs. Returns its id, undefined if it did not start.
+   */
+  const launch = async (
+    request: ICreateOptions,
+    explicitGeometry: boolean,
+    what: string
+  ): Promise<string | undefined> => {
+    // open the tab now: a popup blocker allows it only in the click's own task
+    const win = openInBrowserTab ? window.open('', '_blank') : null;
+    let desktop: IDesktop;
+    try {
+      try {
+        desktop = await model.create(request);
+      } catch (error) {
+        const status = (error as any)?.response?.status;
+        if (explicitGeometry || !request.geometry || status !== 400) {
+          throw error;
+        }
+        // larger than the server allows: take its default size
+        const rest = { ...request };
+        delete rest.geometry;
+        desktop = await model.create(rest);
+      }
+    } catch (error) {
+      win?.close();
+      Notification.error(`Could not start ${what}: ${errorMessage(error)}`, {
+        autoClose: 10000
+      });
+      return;
+    }
+    if (win) {
+      // the tab shows the client once the desktop runs (model.whenStarted says why)
+      const started = await model.whenStarted(desktop.id);
+      if (started?.state !== 'running') {
+        win.close();
+        Notification.error(
+          `“${desktop.name}” did not start: ${started?.reason || 'no answer'}`,
+          { autoClose: 10000 }
+        );
+        return;
+      }
+      win.location.href = clientUrl(started);
+      return desktop.id;
+    }
+    openPanel(desktop.id);
+    return desktop.id;
+  };
+
+  /** The create request's size: the command's, else the display's (Xpra shrinks the
+   * screen to the panel or tab, never grows it beyond what it started with). */
+  const requestedGeometry = (
+    args: ReadonlyPartialJSONObject
+  ): [ICreateOptions, boolean] => {
+    const explicit = typeof args.geometry === 'string' && !!args.geometry;
+    const request: ICreateOptions = {
+      geometry: explicit ? (args.geometry as string) : screenGeometry()
+    };
+    if (typeof args.name === 'string' && args.name) {
+      request.name = args.name;
+    }
+    return [request, explicit];
+  };
+
   commands.addCommand(CommandIDs.create, {
     label: args => (args.isPalette ? 'New Desktop' : 'Desktop'),
     caption: 'Start a new Xpra desktop (a Linux desktop in the browser)',
     icon: args => (args.isPalette ? undefined : desktopIcon),
     execute: async args => {
-      const request: ICreateOptions = {};
-      if (typeof args.name === 'string' && args.name) {
-        request.name = args.name;
-      }
-      // the display's size: Xpra shrinks the screen to the panel or tab, never grows it
-      const explicit = typeof args.geometry === 'string' && !!args.geometry;
-      request.geometry = explicit
-        ? (args.geometry as string)
-        : screenGeometry();
-      // open the tab now: a popup blocker allows it only in the click's own task
-      const win = openInBrowserTab ? window.open('', '_blank') : null;
-      let desktop: IDesktop;
-      try {
-        try {
-          desktop = await model.create(request);
-        } catch (error) {
-          const status = (error as any)?.response?.status;
-          if (explicit || !request.geometry || status !== 400) {
-            throw error;
-          }
-          // larger than the server allows: take its default size
-          delete request.geometry;
-          desktop = await model.create(request);
-        }
-      } catch (error) {
-        win?.close();
-        Notification.error(
-          `Could not start a desktop: ${errorMessage(error)}`,
-          { autoClose: 10000 }
-        );
-        return;
-      }
-      if (win) {
-        // the tab shows the client once the desktop runs (model.whenStarted says why)
-        const started = await model.whenStarted(desktop.id);
-        if (started?.state !== 'running') {
-          win.close();
-          Notification.error(
-            `Desktop "${desktop.name}" did not start: ${started?.reason || 'no answer'}`,
-            { autoClose: 10000 }
-          );
-          return;
-        }
-        win.location.href = clientUrl(started);
-        return desktop.id;
-      }
-      openPanel(desktop.id);
-      return desktop.id;
+      const [request, explicit] = requestedGeometry(args);
+      return launch(request, explicit, 'a desktop');
     },
     describedBy: {
       args: {
@@ -148,6 +176,40 @@ export function addCommands(
           name: { type: 'string', description: 'Desktop name' },
           geometry: { type: 'string', description: 'Screen size, WxH' }
         }
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.openApp, {
+    label: args => {
+      const name = applications.get(args.app as string)?.name ?? 'Application';
+      return args.isPalette ? `Open ${name}` : name;
+    },
+    caption: args => {
+      const found = applications.get(args.app as string);
+      return found?.description || `Start ${found?.name ?? 'an application'}`;
+    },
+    icon: args => applications.icon(args.app as string),
+    execute: async args => {
+      const id = args.app as string | undefined;
+      const found = id ? applications.get(id) : undefined;
+      const [request, explicit] = requestedGeometry(args);
+      // an id the list does not know goes to the server all the same: it says why not
+      return launch(
+        { ...request, app: id },
+        explicit,
+        found?.name ?? `“${id}”`
+      );
+    },
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          app: { type: 'string', description: 'Application id' },
+          name: { type: 'string', description: 'Session name' },
+          geometry: { type: 'string', description: 'Screen size, WxH' }
+        },
+        required: ['app']
       }
     }
   });

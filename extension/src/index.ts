@@ -15,16 +15,18 @@ import {
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { IRunningSessionManagers } from '@jupyterlab/running';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { ApplicationCatalog, addApplicationItems } from './applications';
 import { addCommands } from './commands';
 import { DesktopModel } from './model';
 import { DesktopPanel } from './panel';
-import { DesktopAPI } from './request';
+import { DesktopAPI, fetchApplications } from './request';
 import { addRunningManager } from './running';
 import { CommandIDs, IDesktop, PLUGIN_ID } from './tokens';
-import { addToTreeNewMenu } from './tree';
+import { INewItem, addToTreeNewMenu } from './tree';
 import {
   IKeyboardLayout,
   ILayoutInfo,
@@ -48,7 +50,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ILayoutRestorer,
     IRunningSessionManagers,
-    ISettingRegistry
+    ISettingRegistry,
+    IMainMenu
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -56,7 +59,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     running: IRunningSessionManagers | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    mainMenu: IMainMenu | null
   ): void => {
     const model = new DesktopModel({
       api: new DesktopAPI(app.serviceManager.serverSettings)
@@ -114,13 +118,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       panel.toolbar.addItem('keyboard', keyboard.attach(panel.content));
     });
 
+    const applications = new ApplicationCatalog();
     addCommands(app, {
       model,
       tracker,
       clientUrl,
       // Notebook 7 has no main area to hold desktops: use browser tabs
-      openInBrowserTab: !!notebookPage()
+      openInBrowserTab: !!notebookPage(),
+      applications
     });
+    // the software stack's applications: in the Launcher once the server has listed them
+    fetchApplications(app.serviceManager.serverSettings)
+      .then(apps => {
+        applications.update(apps);
+        addApplicationItems(applications, { launcher, palette, mainMenu });
+      })
+      .catch(error => {
+        console.warn(
+          'miniswan-desktop: could not list the applications',
+          error
+        );
+      });
 
     if (launcher) {
       launcher.add({ command: CommandIDs.create, category: 'Other', rank: 0 });
@@ -144,8 +162,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
     if (running) {
-      addRunningManager(running, model, app.commands);
+      addRunningManager(running, model, app.commands, id =>
+        applications.icon(id)
+      );
     }
+
+    // an application whose program exited (here or in another tab): its session is over
+    model.stateChanged.connect((_, change) => {
+      const { desktop, previous } = change;
+      if (
+        desktop.app &&
+        desktop.state === 'stopped' &&
+        previous !== 'stopped'
+      ) {
+        tracker.find(panel => panel.desktopId === desktop.id)?.dispose();
+        Notification.info(
+          `“${desktop.name}” has ended${desktop.reason ? `: ${desktop.reason}` : ''}.`,
+          { autoClose: 5000 }
+        );
+      }
+    });
 
     model.failed.connect((_, desktop) => {
       Notification.error(
@@ -179,10 +215,26 @@ const treeMenu: JupyterFrontEndPlugin<void> = {
     if (notebookPage() !== 'tree' || !browser) {
       return;
     }
+    // the stack's applications follow "Desktop" once the server has listed them
+    let appItems: INewItem[] = [];
     addToTreeNewMenu(
       browser.toolbar,
-      app.serviceManager.kernelspecs?.specsChanged ?? null
+      app.serviceManager.kernelspecs?.specsChanged ?? null,
+      () => appItems
     );
+    fetchApplications(app.serviceManager.serverSettings)
+      .then(apps => {
+        appItems = apps.map(a => ({
+          command: CommandIDs.openApp,
+          args: { app: a.id }
+        }));
+      })
+      .catch(error => {
+        console.warn(
+          'miniswan-desktop: could not list the applications',
+          error
+        );
+      });
   }
 };
 

@@ -4,6 +4,7 @@
  */
 import { CommandToolbarButton, MainAreaWidget } from '@jupyterlab/apputils';
 import { ServerConnection } from '@jupyterlab/services';
+import { LabIcon } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -174,7 +175,9 @@ function statusContent(
       title.textContent = `Starting “${name}”…`;
       return [title];
     case 'stopped':
-      title.textContent = `“${name}” was shut down.`;
+      title.textContent = desktop?.app
+        ? `“${name}” has ended.`
+        : `“${name}” was shut down.`;
       return [title];
     default: {
       title.textContent = `“${name}” failed.`;
@@ -216,7 +219,8 @@ export class DesktopPanel extends MainAreaWidget<DesktopView> {
     this.addClass('miniswan-DesktopPanel');
     this.id = `miniswan-desktop-${options.desktopId}`;
     this.node.dataset.desktopId = options.desktopId;
-    this.title.icon = desktopIcon;
+    this._icon = options.icon ?? (() => desktopIcon);
+    this.title.icon = this._icon(options.model.get(options.desktopId));
     this.title.closable = true;
     for (const [name, id] of [
       ['open-tab', CommandIDs.openTab],
@@ -243,15 +247,24 @@ export class DesktopPanel extends MainAreaWidget<DesktopView> {
 
   private _onState(state: PanelState): void {
     this.node.dataset.state = state;
-    const name = this.content.desktop?.name ?? this.desktopId;
+    const desktop = this.content.desktop;
+    if (desktop?.app) {
+      this.node.dataset.app = desktop.app;
+    }
+    this.title.icon = this._icon(desktop);
+    const name = desktop?.name ?? this.desktopId;
     this.title.label = name;
     this.title.caption = `${name} (${state === 'unknown' ? '…' : state})`;
     this.title.className = `miniswan-DesktopTab miniswan-mod-${state}`;
   }
+
+  private _icon: (desktop: IDesktop | undefined) => LabIcon;
 }
 
 export namespace DesktopPanel {
   export interface IOptions extends DesktopView.IOptions {
     commands: CommandRegistry;
+    /** The tab's icon for a desktop (an application's own); default: the desktop icon. */
+    icon?: (desktop: IDesktop | undefined) => LabIcon;
   }
 }

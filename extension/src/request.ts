@@ -4,10 +4,13 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ICreateOptions, IDesktop } from './tokens';
+import { IApplication, ICreateOptions, IDesktop } from './tokens';
 
 /** The REST API's path under the server's base URL. */
 export const API_PATH = 'desktops/api/desktops';
+
+/** Where the server lists its software stack's applications. */
+export const APPLICATIONS_PATH = 'desktops/api/applications';
 
 /**
  * Call the desktops REST API.
@@ -15,15 +18,17 @@ export const API_PATH = 'desktops/api/desktops';
  * @param endPoint path under `desktops/api/desktops` ('' for the collection)
  * @param settings the server connection settings
  * @param init fetch options (method, body)
+ * @param apiPath the API below the base URL (default: the desktops)
  * @returns the parsed JSON body
  * @throws ServerConnection.ResponseError with the server's message on a non-2xx answer
  */
 export async function requestAPI<T>(
   endPoint: string,
   settings: ServerConnection.ISettings,
-  init: RequestInit = {}
+  init: RequestInit = {},
+  apiPath: string = API_PATH
 ): Promise<T> {
-  const url = URLExt.join(settings.baseUrl, API_PATH, endPoint);
+  const url = URLExt.join(settings.baseUrl, apiPath, endPoint);
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
@@ -109,4 +114,17 @@ export class DesktopAPI implements IDesktopAPI {
   shutdownAll(): Promise<IDesktop[]> {
     return requestAPI<IDesktop[]>('', this.settings, { method: 'DELETE' });
   }
+}
+
+/** The applications the server's software stack offers (none if it cannot say). */
+export async function fetchApplications(
+  settings: ServerConnection.ISettings
+): Promise<IApplication[]> {
+  const apps = await requestAPI<IApplication[]>(
+    '',
+    settings,
+    {},
+    APPLICATIONS_PATH
+  );
+  return Array.isArray(apps) ? apps : [];
 }

@@ -3,6 +3,7 @@
  * Running tab (Notebook 7).
  */
 import { IRunningSessionManagers, IRunningSessions } from '@jupyterlab/running';
+import { LabIcon } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { IDisposable } from '@lumino/disposable';
 import * as React from 'react';
@@ -17,7 +18,8 @@ export const SHUTDOWN_LABEL = 'Shut Down Desktop';
 class DesktopItem implements IRunningSessions.IRunningItem {
   constructor(
     private _desktop: IDesktop,
-    private _commands: CommandRegistry
+    private _commands: CommandRegistry,
+    private _icon: (app: string | null | undefined) => LabIcon
   ) {
     this.className = `miniswan-RunningDesktop miniswan-mod-${_desktop.state}`;
   }
@@ -35,7 +37,7 @@ class DesktopItem implements IRunningSessions.IRunningItem {
   }
 
   icon() {
-    return desktopIcon;
+    return this._icon(this._desktop.app);
   }
 
   label(): React.ReactNode {
@@ -45,7 +47,8 @@ class DesktopItem implements IRunningSessions.IRunningItem {
       {
         className: 'miniswan-RunningDesktop-label',
         'data-desktop-id': id,
-        'data-state': state
+        'data-state': state,
+        'data-app': this._desktop.app || undefined
       },
       name
     );
@@ -66,12 +69,13 @@ class DesktopItem implements IRunningSessions.IRunningItem {
 export function addRunningManager(
   managers: IRunningSessionManagers,
   model: DesktopModel,
-  commands: CommandRegistry
+  commands: CommandRegistry,
+  icon: (app: string | null | undefined) => LabIcon = () => desktopIcon
 ): IDisposable {
   return managers.add({
     name: 'Desktops',
     supportsMultipleViews: false,
-    running: () => model.desktops.map(d => new DesktopItem(d, commands)),
+    running: () => model.desktops.map(d => new DesktopItem(d, commands, icon)),
     // the sidebar already asked for confirmation
     shutdownAll: () =>
       void commands.execute(CommandIDs.shutdownAll, { confirm: false }),

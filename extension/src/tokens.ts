@@ -37,6 +37,19 @@ export interface IDesktop {
   /** XKB keyboard layout and variant (keyboard.ts); absent from older servers. */
   layout?: string;
   variant?: string;
+  /** The application this session runs alone (its id), null or absent: a desktop. */
+  app?: string | null;
+}
+
+/** A program of the server's software stack (`desktops/api/applications`). */
+export interface IApplication {
+  id: string;
+  name: string;
+  description: string;
+  /** The icon's SVG text; empty: the generic one. */
+  icon_svg: string;
+  /** Whether it draws with OpenGL. */
+  gl: boolean;
 }
 
 /** The data of one `desktop/state/v1` event. */
@@ -55,11 +68,15 @@ export interface ICreateOptions {
   geometry?: string;
   layout?: string;
   variant?: string;
+  /** An application id: a session that runs that program alone. */
+  app?: string;
 }
 
 /** Command ids (stable: browser tests and users' shortcuts use them). */
 export namespace CommandIDs {
   export const create = 'miniswan-desktop:create';
+  /** Start an application of the software stack (args: `{app: id}`). */
+  export const openApp = 'miniswan-desktop:open-app';
   export const open = 'miniswan-desktop:open';
   export const openTab = 'miniswan-desktop:open-tab';
   export const shutdown = 'miniswan-desktop:shutdown';

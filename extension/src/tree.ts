@@ -25,22 +25,42 @@ function findNewMenu(toolbar: Toolbar<Widget>): [Widget, Menu] | null {
   return null;
 }
 
-function ensureItem(menu: Menu): void {
-  if (!menu.items.some(item => item.command === CommandIDs.create)) {
-    menu.addItem({ command: CommandIDs.create });
+/** An item of the New dropdown: a command and its arguments. */
+export interface INewItem {
+  command: string;
+  args?: { [key: string]: string };
+}
+
+function sameItem(item: Menu.IItem, wanted: INewItem): boolean {
+  return (
+    item.command === wanted.command &&
+    JSON.stringify(item.args ?? {}) === JSON.stringify(wanted.args ?? {})
+  );
+}
+
+function ensureItems(menu: Menu, items: INewItem[]): void {
+  for (const wanted of items) {
+    if (!menu.items.some(item => sameItem(item, wanted))) {
+      menu.addItem({ command: wanted.command, args: wanted.args ?? {} });
+    }
   }
 }
 
 /**
- * Add "Desktop" to the tree's New dropdown.
+ * Add "Desktop" (and the software stack's applications, once known) to the tree's New
+ * dropdown.
  *
  * @param toolbar the default file browser's toolbar
  * @param specsChanged Notebook rebuilds the menu on this signal
+ * @param extraItems items after "Desktop", asked for each time the menu is completed
  */
 export function addToTreeNewMenu(
   toolbar: Toolbar<Widget>,
-  specsChanged: ISignal<any, any> | null
+  specsChanged: ISignal<any, any> | null,
+  extraItems: () => INewItem[] = () => []
 ): void {
+  const ensureItem = (menu: Menu): void =>
+    ensureItems(menu, [{ command: CommandIDs.create }, ...extraItems()]);
   const attach = (): boolean => {
     const found = findNewMenu(toolbar);
     if (!found) {
