@@ -224,6 +224,10 @@ def section_first_frame(results: dict[str, Any]) -> str:
         ("reopen_s", "panel closed, desktop opened again from Running -> drawn"),
         ("click_to_first_frame_warm_s", "second desktop, browser cache warm -> drawn"),
         (
+            "click_to_first_frame_app_s",
+            '"Plot browser" application click -> drawn (never prepared)',
+        ),
+        (
             "click_to_first_frame_unprepared_s",
             '"Desktop" click -> drawn, no desktop prepared (prepared_desktops = 0)',
         ),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from conftest import HubAPI, StackInfo
-from playwright.sync_api import Page, expect
+from conftest import HubAPI, StackInfo, wait_until
+from playwright.sync_api import Locator, Page, expect
 
 
 def open_lab(page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable) -> None:
@@ -40,3 +40,27 @@ def launch_desktop(page: Page, from_menu: bool = False) -> str:
     desktop_id = panel.get_attribute("data-desktop-id")
     assert desktop_id
     return desktop_id
+
+
+def resize_panel(page: Page, frame: Locator, width: int, height: int) -> None:
+    """Size the browser window so that a panel's client area (its iframe, `frame`) is
+    width x height."""
+    viewport = page.viewport_size
+    assert viewport is not None
+    box = frame.bounding_box()
+    assert box is not None
+    page.set_viewport_size(
+        {
+            "width": viewport["width"] + width - round(box["width"]),
+            "height": viewport["height"] + height - round(box["height"]),
+        }
+    )
+    # JupyterLab lays its panels out again after the window's resize event: wait for it.
+    wait_until(
+        lambda: (
+            (b := frame.bounding_box())
+            and (round(b["width"]), round(b["height"])) == (width, height)
+        ),
+        10,
+        f"the panel to be {width}x{height}",
+    )

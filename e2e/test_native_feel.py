@@ -13,17 +13,10 @@ from collections.abc import Callable
 import docker
 import pytest
 from conftest import HubAPI, StackInfo, wait_until
-from lab_ui import launch_desktop, open_lab
+from lab_ui import launch_desktop, open_lab, resize_panel
 from playwright.sync_api import Error, Frame, Page, expect
-from x_session import find_window, in_session, session_env
+from x_session import find_window, in_session, screen_size, session_env
 from xpra_client import focus_terminal, wait_for_drawn_window
-
-
-def screen_size(container: docker.models.containers.Container, env: list[str]) -> str:
-    """The X screen's size as the session reports it (`xdpyinfo`), e.g. `1000x700`."""
-    out = in_session(container, env, "xdpyinfo")
-    line = next(line for line in out.splitlines() if "dimensions:" in line)
-    return line.split()[1]
 
 
 def read_home_file(hub: HubAPI, user: str, name: str) -> str | None:
@@ -133,30 +126,8 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
     # The screen follows the panel's size (one test with the clipboard: one server less).
     panel = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop["id"]}"] iframe')
 
-    def resize_panel(width: int, height: int) -> None:
-        """Size the browser window so that the panel's client area is width x height."""
-        viewport = page.viewport_size
-        assert viewport is not None
-        box = panel.bounding_box()
-        assert box is not None
-        page.set_viewport_size(
-            {
-                "width": viewport["width"] + width - round(box["width"]),
-                "height": viewport["height"] + height - round(box["height"]),
-            }
-        )
-        # JupyterLab lays its panels out again after the window's resize event: wait for it.
-        wait_until(
-            lambda: (
-                (b := panel.bounding_box())
-                and (round(b["width"]), round(b["height"])) == (width, height)
-            ),
-            10,
-            f"the panel to be {width}x{height}",
-        )
-
     for width, height in ((1000, 700), (1400, 900)):
-        resize_panel(width, height)
+        resize_panel(page, panel, width, height)
         wanted = f"{width}x{height}"
         wait_until(
             lambda wanted=wanted: screen_size(container, env) == wanted,

@@ -36,3 +36,10 @@ def find_window(
     default because the shell in an xterm rewrites its title."""
     result = container.exec_run(["xdotool", "search", f"--{by}", name], environment=env)
     return result.output.decode().strip() if result.exit_code == 0 else None
+
+
+def screen_size(container: docker.models.containers.Container, env: list[str]) -> str:
+    """The X screen's size as the session reports it (`xdpyinfo`), e.g. `1000x700`."""
+    out = in_session(container, env, "xdpyinfo")
+    line = next(line for line in out.splitlines() if "dimensions:" in line)
+    return line.split()[1]
