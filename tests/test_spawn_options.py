@@ -27,6 +27,9 @@ CATALOG = stacks.parse_catalog(
                     "x86_64-el9-gcc13-opt": {
                         "path": "/cvmfs/sft.cern.ch/lcg/views/LCG_105/x86_64-el9-gcc13-opt",
                         "packages": {"numpy": "1.26.4", "matplotlib": "3.8.4"},
+                        "applications": [
+                            {"id": "plot-browser", "name": "Plot browser", "gl": False}
+                        ],
                     },
                     "aarch64-el9-gcc13-opt": {
                         "path": "/cvmfs/sft.cern.ch/lcg/views/LCG_105/aarch64-el9-gcc13-opt",
@@ -194,6 +197,7 @@ def test_form_lists_the_catalog_and_the_limits_and_its_defaults_validate() -> No
         "platform": ["x86_64-el9-gcc13-opt", "aarch64-el9-gcc13-opt"],
         "cores": ["1", "2"],
         "memory": ["1", "2"],
+        "app": ["", "plot-browser"],
     }
     text = " ".join(parser.text)
     assert "numpy 1.24.4" in text and "matplotlib 3.8.4" in text
@@ -226,3 +230,43 @@ def test_an_oversized_value_is_not_echoed_whole() -> None:
     with pytest.raises(options.OptionsError) as error:
         check({"stack": "x" * 20_000})
     assert len(str(error.value)) < 300
+
+
+def test_a_desktop_only_session_starts_into_an_application_its_stack_ships() -> None:
+    chosen = check({"session": "desktop", "app": "plot-browser"})
+    assert (chosen.session, chosen.app) == ("desktop", "plot-browser")
+    form_chosen = check(options.from_form({"session": ["desktop"], "app": ["plot-browser"]}))
+    assert form_chosen.app == "plot-browser"
+    assert check({"session": "desktop"}).app == ""  # a desktop
+
+
+@pytest.mark.parametrize(
+    ("user_options", "message"),
+    [
+        (
+            {"session": "desktop", "stack": "LCG_104", "app": "plot-browser"},
+            "Application 'plot-browser' is not in LCG_104: it ships none.",
+        ),
+        (
+            {"session": "desktop", "app": "rm -rf"},
+            "Application 'rm -rf' is not in LCG_105: it ships 'plot-browser' (Plot browser).",
+        ),
+        (
+            {"session": "jupyterlab", "app": "plot-browser"},
+            "An application (Plot browser) is started on its own only in a 'Desktop only' "
+            "session; in JupyterLab, open it from the Launcher.",
+        ),
+        ({"session": "desktop", "app": ["plot-browser"]}, "Application ['plot-browser']"),
+    ],
+)
+def test_an_application_the_stack_does_not_ship_or_outside_desktop_only_is_refused(
+    user_options: dict[str, Any], message: str
+) -> None:
+    assert refusal(user_options).startswith(message)
+
+
+def test_the_form_offers_each_application_with_the_releases_that_ship_it() -> None:
+    html = form.render(CATALOG, options.Limits())
+    assert 'name="app"' in html
+    assert 'value="plot-browser" data-releases="LCG_105">Plot browser (LCG_105)<' in html
+    assert 'value="" selected>A desktop (openbox and a terminal)<' in html

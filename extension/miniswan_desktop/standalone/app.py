@@ -33,7 +33,7 @@ from traitlets.config import Application
 from .. import __version__
 from ..client_files import CachedClientFileHandler, ClientFiles
 from ..keyboard import preference_path
-from ..manager import DesktopManager
+from ..manager import DesktopError, DesktopManager
 from ..session import Desktop
 from ..settings import DesktopSettings
 from .activity import ActivityReporter, last_activity
@@ -112,6 +112,18 @@ class DesktopServer(DesktopSettings, Application):
         return "/" + proposal["value"].strip("/") + "/" if proposal["value"].strip("/") else "/"
 
     # ---- the desktop ------------------------------------------------------------------
+
+    app = Unicode(
+        help="""Start into this application of the software stack (its id, see
+        applications_file) instead of a desktop: the program alone in the browser tab, and a
+        new one when the page is reloaded after it exits. Default: $MINISWAN_DESKTOP_APP (the
+        spawn page's choice), else a desktop. An id the stack does not ship stops the server
+        at start with a message naming the ones it does.""",
+    ).tag(config=True)
+
+    @default("app")
+    def _default_app(self) -> str:
+        return os.environ.get("MINISWAN_DESKTOP_APP", "")
 
     client_params = Dict(
         Unicode(),
@@ -218,7 +230,13 @@ class DesktopServer(DesktopSettings, Application):
             max_geometry=self.geometry,
             on_change=self._log_change,
         )
-        self.desktop = SingleDesktop(self.manager, keyboard_file=preference_path())
+        try:  # a wrong id is a configuration error: say so now, not at the first page load
+            application = self.manager.validate_app(self.app or None)
+        except DesktopError as e:
+            raise SystemExit(f"{self.name}: {e.message}") from None
+        self.desktop = SingleDesktop(
+            self.manager, keyboard_file=preference_path(), app=application
+        )
         self.web_app = self.make_app()
 
     def make_app(self) -> web.Application:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
+from ..applications import Application
 from ..keyboard import load_preference
 from ..manager import DesktopError, DesktopManager
 from ..session import ACTIVE_STATES, Desktop
@@ -20,8 +22,15 @@ class SingleDesktop:
     desktop id changes, its URL (``<prefix>desktop/``) does not.
     """
 
-    def __init__(self, manager: DesktopManager, keyboard_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        manager: DesktopManager,
+        keyboard_file: Path | None = None,
+        app: Application | None = None,
+    ) -> None:
         self.manager = manager
+        # the application this server runs alone instead of a desktop (None: a desktop)
+        self.app = app
         # the user's saved keyboard layout (keyboard.preference_path); a restart keeps it
         self.keyboard_file = keyboard_file
         self.desktop: Desktop | None = None
@@ -38,7 +47,9 @@ class SingleDesktop:
             if self.desktop is not None and self.desktop.state in ACTIVE_STATES:
                 raise DesktopError(409, f"the desktop is {self.desktop.state}, not dead")
             if self.desktop is not None:
-                await self.manager.delete(self.desktop.id)
+                # (an application that exited is already forgotten by the manager)
+                with contextlib.suppress(DesktopError):
+                    await self.manager.delete(self.desktop.id)
             return await self._create()
 
     async def stop(self) -> None:
@@ -57,5 +68,10 @@ class SingleDesktop:
         layout, variant = saved or (None, None)
         if self.desktop is not None and not saved:  # a restart keeps the layout in use
             layout, variant = self.desktop.layout, self.desktop.variant
-        self.desktop = await self.manager.create(DESKTOP_NAME, layout=layout, variant=variant)
+        self.desktop = await self.manager.create(
+            self.app.name if self.app else DESKTOP_NAME,
+            layout=layout,
+            variant=variant,
+            app=self.app.id if self.app else None,
+        )
         return self.desktop

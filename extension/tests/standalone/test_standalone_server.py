@@ -262,3 +262,43 @@ def test_signal_stops_desktop_and_exits_0(server: Server, users: None, sig: int)
     assert not [p for p in procs if alive(p)], [comm(p) for p in procs if alive(p)]
     # The desktop's private directory (socket, config, log) is gone.
     assert not list(server.runtime_dir.iterdir())
+
+
+def test_starts_into_the_spawn_pages_application_and_again_after_it_exits(
+    start_server: Any, users: None, tmp_path: Any
+) -> None:
+    import json
+
+    apps = tmp_path / "applications.json"
+    # An "application" that exits a few seconds after it starts, as a user closing it would.
+    program = {"id": "short", "name": "Short one", "command": ["/bin/sh", "-c", "sleep 4"]}
+    apps.write_text(json.dumps({"applications": [program]}))
+    server = start_server(
+        f"--DesktopServer.applications_file={apps}", MINISWAN_DESKTOP_APP="short"
+    )
+    first = server.wait_state(ALICE, {"running"})
+    assert (first["app"], first["name"]) == ("short", "Short one")
+    ended = server.wait_state(ALICE, {"stopped"}, timeout=30)
+    assert ended["reason"] == "Short one exited"
+    r = server.request("POST", "api/restart", ALICE)  # what the page's Restart button does
+    assert r.status_code == 200, r.text
+    again = server.wait_state(ALICE, {"running"})
+    assert again["app"] == "short" and again["id"] != first["id"]
+
+
+def test_an_application_the_stack_does_not_ship_stops_the_server_naming_the_offered_ones(
+    hub: FakeHub, tmp_path: Any
+) -> None:
+    import subprocess
+
+    from standalone_support import SCRIPT
+
+    result = subprocess.run(
+        [str(SCRIPT), "--DesktopServer.applications_file=/nonexistent.json"],
+        env={**os.environ, "MINISWAN_DESKTOP_APP": "viewer", "JUPYTERHUB_API_TOKEN": "x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "unknown application 'viewer': this software stack offers none" in result.stderr

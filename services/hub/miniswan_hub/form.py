@@ -60,6 +60,32 @@ def stack_fields(catalog: Catalog) -> str:
     )
 
 
+def app_field(catalog: Catalog) -> str:
+    """Desktop-only sessions may start straight into one of the stacks' applications; each
+    is labelled with the releases that ship it (validation refuses another release's)."""
+    shipped_by: dict[str, tuple[str, list[str]]] = {}
+    for release in catalog.releases.values():
+        for platform in release.platforms.values():
+            for app_id, name in platform.applications.items():
+                releases = shipped_by.setdefault(app_id, (name, []))[1]
+                if release.name not in releases:
+                    releases.append(release.name)
+    if not shipped_by:
+        return ""
+    choices = [option("", "A desktop (openbox and a terminal)", True)] + [
+        option(app_id, f"{name} ({', '.join(releases)})", False, releases=" ".join(releases))
+        for app_id, (name, releases) in shipped_by.items()
+    ]
+    return select(
+        "app",
+        "app",
+        "Desktop only: start into",
+        choices,
+        "For a Desktop only session: a desktop, or one application of your software stack "
+        "alone in the browser tab.",
+    )
+
+
 def unavailable_alert(message: str) -> str:
     return f"""
 <div class="alert alert-danger" role="alert" id="miniswan-stacks-unavailable">
@@ -135,5 +161,6 @@ def render(
 {resource_fields(limits or Limits())}
 {env_script_field()}
 {session_fields(selected_session)}
+{app_field(catalog) if catalog else ""}
 </div>
 """

@@ -20,7 +20,7 @@ SESSION_TYPES: dict[str, str] = {
     "desktop": "Desktop only",
 }
 DEFAULT_SESSION = "jupyterlab"
-FIELDS = ("session", "stack", "platform", "cores", "memory", "env_script")
+FIELDS = ("session", "stack", "platform", "cores", "memory", "env_script", "app")
 # An environment script's path: printable, no shell or control characters, not too long.
 SCRIPT_PATH = re.compile(r"^[A-Za-z0-9._/+@=, -]{1,255}\Z")
 
@@ -53,6 +53,7 @@ class SpawnOptions:
     cores: int = 2
     memory: int = 2  # GB
     env_script: str = ""  # relative to the user's home; "" = none
+    app: str = ""  # desktop-only: the stack's application to start into; "" = a desktop
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,6 +172,9 @@ def validate(user_options: dict[str, Any], choices: Choices) -> SpawnOptions:
     env_script = user_options.get("env_script") or ""
     if env_script:
         env_script = script_in_home(env_script)
+    app = application(
+        user_options.get("app") or "", session, stack, built_for[platform].applications
+    )
     return SpawnOptions(
         session=session,
         stack=stack,
@@ -178,4 +182,22 @@ def validate(user_options: dict[str, Any], choices: Choices) -> SpawnOptions:
         cores=cores,
         memory=memory,
         env_script=env_script,
+        app=app,
     )
+
+
+def application(value: Any, session: str, stack: str, offered: dict[str, str]) -> str:
+    """The application a desktop-only session starts into ("" for a desktop), or
+    OptionsError: one the chosen stack ships, and only for a desktop-only session (JupyterLab
+    opens applications from its Launcher)."""
+    if not value:
+        return ""
+    if not isinstance(value, str) or value not in offered:
+        allowed = ", ".join(f"'{k}' ({v})" for k, v in offered.items()) or "none"
+        raise OptionsError(f"Application {shown(value)} is not in {stack}: it ships {allowed}.")
+    if session != "desktop":
+        raise OptionsError(
+            f"An application ({offered[value]}) is started on its own only in a "
+            f"'{SESSION_TYPES['desktop']}' session; in JupyterLab, open it from the Launcher."
+        )
+    return value

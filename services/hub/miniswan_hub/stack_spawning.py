@@ -96,6 +96,8 @@ class SoftwareStacks(HasTraits):
             "SWAN_PLATFORM": chosen.platform,
             "SWAN_STACK_PATH": view.path,
             "SWAN_ENV_SCRIPT": chosen.env_script,
+            # the desktop-only server starts into it (DesktopServer.app)
+            "MINISWAN_DESKTOP_APP": chosen.app,
         }
 
     def get_env(self) -> dict[str, Any]:

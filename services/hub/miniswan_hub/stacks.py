@@ -28,6 +28,8 @@ class Platform:
     name: str
     path: str  # the view's folder, as mounted in user containers
     packages: dict[str, str] = field(default_factory=dict)
+    # The GUI applications the view ships, id -> name (docs/software-stacks.md).
+    applications: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ def parse_catalog(data: Any) -> Catalog:
                     name=pname,
                     path=str(platform["path"]),
                     packages={str(k): str(v) for k, v in platform.get("packages", {}).items()},
+                    applications={
+                        str(app["id"]): str(app.get("name") or app["id"])
+                        for app in platform.get("applications", [])
+                    },
                 )
                 for pname, platform in release["platforms"].items()
             }
