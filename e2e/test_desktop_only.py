@@ -59,3 +59,29 @@ def test_desktop_only_session_from_the_spawn_page(
 
     # Stopping the server from the hub removes the container.
     stop_from_control_panel(page, stack, docker_client, user)
+
+
+def test_desktop_only_session_starts_into_an_application(
+    page: Page, stack: StackInfo, user: str, login: Callable[..., None]
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, user)
+    page.goto(f"{stack.url}/hub/spawn/{user}")
+    page.locator("#session-desktop").check()
+    page.locator("#app").select_option("plot-browser")  # the default stack ships it
+    page.get_by_role("button", name="Start").click()
+
+    # The program alone fills the tab (its white figure, not a desktop with a terminal).
+    expect(page).to_have_url(re.compile(rf"/user/{user}/?$"), timeout=SPAWN_TIMEOUT_MS)
+    client = page.frame_locator("#client")
+    facts = wait_for_drawn_window(client)
+    assert facts["white"]["w"] > 0.8 * facts["width"], facts
+
+    # Quitting it (matplotlib's `q`) ends the session; Restart starts it again.
+    client.locator("div.window canvas").first.click(
+        position={"x": facts["width"] // 2, "y": facts["height"] // 2}
+    )
+    page.keyboard.press("q")
+    expect(page.locator("#restart")).to_be_visible(timeout=30_000)
+    page.locator("#restart").click()
+    wait_for_drawn_window(page.frame_locator("#client"))
