@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import login_profile
 from .stats import verdict
 
 # Numbers we aim at: a desktop faster and lighter than the peer's (jupyter-remote-desktop-
@@ -41,6 +42,9 @@ PHASES = {
     "xpra_first_window": "first window sent to the client",
     "first_frame": "first window drawn on the canvas",
 }
+
+
+LOGIN_PHASES = login_profile.PHASES
 
 
 def fmt(value: float | None, digits: int = 2, unit: str = "") -> str:
@@ -267,6 +271,24 @@ def section_first_frame(results: dict[str, Any]) -> str:
         table(["phase", "mark", "median", "min", "max"], phase_rows),
         "Longest intervals (medians):\n\n" + "\n".join(top),
     ]
+    login = ff.get("login_phases_s") or {}
+    if login:
+        login_rows = [
+            [LOGIN_PHASES.get(n, n), f"`{n}`", fmt(s["median"]), fmt(s["min"]), fmt(s["max"])]
+            for n, s in sorted(login.items(), key=lambda kv: kv[1]["median"] or 0)
+        ]
+        login_top = [
+            f"- **{fmt(seconds)} s** from *{LOGIN_PHASES.get(a, a)}* to *{LOGIN_PHASES.get(b, b)}*"
+            for a, b, seconds in costs(login)[:4]
+        ]
+        parts += [
+            "### Where one login's time goes (seconds after the login form is submitted)\n\n"
+            "Browser marks from Playwright; `hub_*` from the hub's `spawn step` log lines, "
+            "`container_started` from Docker, `server_*` from the single-user server's log "
+            "(bench/login_profile.py; same clock).",
+            table(["phase", "mark", "median", "min", "max"], login_rows),
+            "Longest intervals (medians):\n\n" + "\n".join(login_top),
+        ]
     return "\n\n".join(parts)
 
 

@@ -159,3 +159,37 @@ def test_process_names_are_short() -> None:
     )
     assert report.process_name("Xvfb-for-Xpra-S18 +extension GLX") == "Xvfb"
     assert report.process_name("/usr/bin/Xtigervnc :1 -localhost=1") == "Xtigervnc"
+
+
+def test_login_profile_reads_the_hubs_steps_dockers_start_and_the_servers_log() -> None:
+    from bench import login_profile
+
+    hub = "[I 2026-12-02 05:20:{} JupyterHub spawner:90] spawn step {}"
+    hub_log = "\n".join(
+        [
+            hub.format("00.100", "bob +0.000 Checking your choices"),
+            hub.format("01.000", "alice +0.000 Checking your choices against x"),
+            hub.format("01.250", "alice +0.250 Preparing your EOS home"),
+            hub.format("03.500", "alice +2.500 done"),
+            "[W 2026-12-02 05:20:04.000 JupyterHub base:1] unrelated",
+        ]
+    )
+    since = login_profile.docker_started_at("2026-12-02T05:20:00.500000000Z")
+    assert since is not None
+    marks = login_profile.hub_marks(hub_log, "alice", since)
+    assert list(marks) == ["hub_options", "hub_eos_home", "hub_spawn_done"]
+    assert round(marks["hub_spawn_done"] - marks["hub_options"], 3) == 2.5
+    # Another user's lines and lines before the login are left out.
+    assert login_profile.hub_marks(hub_log, "bob", since) == {}
+
+    server_log = "\n".join(
+        [
+            "miniswan-session: stack LCG_105",
+            "[I 2026-12-02 05:20:02.000 ServerApp] Extension package miniswan_desktop took 0.1s",
+            "[I 2026-12-02 05:20:03.000 ServerApp] Jupyter Server 2.17.0 is running at:",
+        ]
+    )
+    server = login_profile.server_log_marks(server_log)
+    assert server["server_listening"] - server["server_first_log"] == 1.0
+    assert login_profile.docker_started_at("not a time") is None
+    assert set(login_profile.PHASES) >= set(marks) | set(server) | {"lab_ready"}

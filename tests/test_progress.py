@@ -36,3 +36,27 @@ def test_a_failure_names_its_step() -> None:
     assert progress.failed("the eos-stub did not answer") == (
         "Preparing your EOS home: failed. the eos-stub did not answer"
     )
+
+
+def test_each_step_is_logged_with_the_seconds_since_the_start(caplog) -> None:
+    import logging
+    import re
+
+    log = logging.getLogger("test.spawn")
+    with caplog.at_level(logging.INFO, logger="test.spawn"):
+        progress = SpawnProgress(log, "alice")
+        progress.step(5, "Checking your choices")
+        progress.step(60, "Starting your container")
+        progress.end()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3
+    pattern = r"^spawn step alice \+(\d+\.\d{3}) (.*)$"
+    parsed = [re.match(pattern, line) for line in lines]
+    assert all(parsed), lines
+    assert [m.group(2) for m in parsed if m] == [
+        "Checking your choices",
+        "Starting your container",
+        "done",
+    ]
+    seconds = [float(m.group(1)) for m in parsed if m]
+    assert seconds == sorted(seconds)

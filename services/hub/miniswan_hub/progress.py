@@ -9,23 +9,38 @@ page that connects late, then follows the rest until the spawn ends.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+STEP_LOG = "spawn step"
+"""How each step starts in the hub's log: `spawn step <user> +<seconds> <message>` (the
+benchmark's login profile reads these lines)."""
+
 
 class SpawnProgress:
-    """The steps of one spawn, in order."""
+    """The steps of one spawn, in order; each is logged with the seconds since the start."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: logging.Logger | None = None, user: str = "") -> None:
         self._events: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
         self._ended = False
         self.current = ""
+        self._log = log
+        self._user = user
+        self._started = time.monotonic()
 
     def step(self, percent: int, message: str) -> None:
         """A step begins (what the user waits for now)."""
         self.current = message
+        self._record(message)
         self._add({"progress": percent, "message": message})
+
+    def _record(self, message: str) -> None:
+        if self._log is not None:
+            elapsed = time.monotonic() - self._started
+            self._log.info("%s %s +%.3f %s", STEP_LOG, self._user, elapsed, message)
 
     def failed(self, reason: str) -> str:
         """The spawn failed in the current step: a message that says which and why, for
@@ -33,6 +48,7 @@ class SpawnProgress:
         return f"{self.current}: failed. {reason}" if self.current else reason
 
     def end(self) -> None:
+        self._record("done")
         self._ended = True
         self._changed.set()
 

@@ -79,7 +79,7 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         return options.validate(user_options, choices).to_dict()
 
     async def start(self) -> Any:
-        self._progress = SpawnProgress()
+        self._progress = SpawnProgress(self.log, self.user.name)
         try:
             return await self._start(self._progress)
         except web.HTTPError as error:
