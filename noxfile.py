@@ -32,6 +32,13 @@ E2E_PORT = int(os.environ.get("MINISWAN_E2E_PORT", "8010"))
 # Short enough for the idle-culling test to see a cull, long enough for every other test.
 E2E_SETTINGS = {"MINISWAN_CULL_IDLE_TIMEOUT": "90", "MINISWAN_CULL_EVERY": "15"}
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+# What pytest's `pythonpath` (pyproject.toml) gives the tests, for the scripts that reuse the
+# e2e helpers outside pytest (the benchmark, the dev-loop timing): the repository's root
+# (`tools.stack`), e2e/ (stack_info, hub_api, xpra_client, ...) and, for the benchmark's
+# websocket probe, extension/tests/ (xpra_wire).
+SCRIPT_IMPORT_PATH = {
+    "PYTHONPATH": ":".join(str((ROOT / p).resolve()) for p in (".", "e2e", "extension/tests"))
+}
 
 
 def group(name: str) -> tuple[str, ...]:
@@ -214,7 +221,7 @@ def dev_timing(session: nox.Session) -> None:
     """Time the dev loop against a running `nox -s dev` stack (edits, then restores, files)."""
     install_frontend_tools(session)
     session.install(*group("e2e"))
-    session.run("python", "tools/measure_dev_loop.py")
+    session.run("python", "tools/measure_dev_loop.py", env=SCRIPT_IMPORT_PATH)
 
 
 @nox.session(python=PYTHON)
@@ -280,5 +287,5 @@ def bench(session: nox.Session) -> None:
         fail(session, error)
     session.run(
         "python", "-m", "bench", "--project", BENCH_PROJECT, "--port", BENCH_PORT,
-        *session.posargs,
+        *session.posargs, env=SCRIPT_IMPORT_PATH,
     )  # fmt: skip

@@ -1,9 +1,10 @@
 """What every measurement shares: the stack under test, the hub's API, Docker, the clock,
 machine facts, and running the small probe scripts inside a container.
 
-The hub client, the login helpers and the canvas checks are the e2e suite's (e2e/conftest.py,
-e2e/xpra_client.py), imported from e2e/ (put on sys.path here); the probes that run inside
-containers use the extension tests' Xpra hello (extension/tests/xpra_wire.py).
+The hub client, the stack's settings and the canvas checks are the e2e suite's helpers
+(e2e/hub_api.py, e2e/stack_info.py, e2e/xpra_client.py; e2e/ is on the import path); the
+probes that run inside containers use the extension tests' Xpra hello
+(extension/tests/xpra_wire.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import tarfile
 import time
 import uuid
@@ -27,22 +27,13 @@ from typing import Any
 import docker
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-for _folder in (ROOT, ROOT / "e2e"):
-    if str(_folder) not in sys.path:
-        sys.path.insert(0, str(_folder))
-# Last, so its conftest.py does not shadow e2e's: only for xpra_wire (bench/probe.py).
-sys.path.append(str(ROOT / "extension" / "tests"))
+# e2e/ (and, for bench/probe.py's xpra_wire, extension/tests/) are on the import path:
+# PYTHONPATH from `nox -s bench`, pytest's `pythonpath` for the unit tests.
+from hub_api import HubAPI
+from stack_info import CHROMIUM, CHROMIUM_ARGS, SPAWN_TIMEOUT_MS, StackInfo, env_default
+from waiting import wait_until
 
-from conftest import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    SPAWN_TIMEOUT_MS,
-    HubAPI,
-    StackInfo,
-    env_default,
-    wait_until,
-)
+ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = [
     "CHROMIUM",

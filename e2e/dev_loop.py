@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import HubAPI, wait_until
+from hub_api import HubAPI
 from playwright.sync_api import Page, expect
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extension"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from playwright.sync_api import Locator, Page, expect
+from stack_info import StackInfo
+from waiting import wait_until
 
 
 def open_lab(page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable) -> None:

@@ -10,9 +10,11 @@ from typing import Any
 
 import docker
 import requests
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from lab_ui import resize_panel, show_running_panel
 from playwright.sync_api import FrameLocator, Page, expect
+from stack_info import StackInfo
+from waiting import wait_until
 from x_session import find_window, in_session, screen_size, session_env
 from xpra_client import CANVAS_FACTS, screen_canvas
 

@@ -6,7 +6,9 @@ from typing import Any
 
 import docker
 import websocket
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
+from stack_info import StackInfo
+from waiting import wait_until
 
 SINGLE_USER_PORT = 8888
 

@@ -6,9 +6,11 @@ import re
 from collections.abc import Callable
 
 import docker
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel
+from hub_api import HubAPI
+from hub_ui import stop_from_control_panel
 from ledger import Ledger
 from playwright.sync_api import Browser, Page, expect
+from stack_info import SPAWN_TIMEOUT_MS, StackInfo
 from xpra_client import wait_for_drawn_window
 
 

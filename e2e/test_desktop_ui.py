@@ -6,9 +6,11 @@ import re
 from collections.abc import Callable
 
 import docker
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from lab_ui import launch_desktop, open_lab, show_running_panel
 from playwright.sync_api import Page, expect
+from stack_info import StackInfo
+from waiting import wait_until
 from xpra_client import focus_terminal, wait_for_drawn_window
 
 

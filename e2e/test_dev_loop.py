@@ -11,9 +11,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conftest import ROOT, HubAPI, StackInfo, env_default
 from dev_loop import EXTENSION, frontend_watch, python_edit_seen, typescript_edit_seen
+from hub_api import HubAPI
 from playwright.sync_api import Page, expect
+from stack_info import ROOT, StackInfo, env_default
 
 from tools.stack import Stack
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import ROOT, HubAPI, StackInfo, home_path, wait_until
+from hub_api import HubAPI
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+from stack_info import ROOT, StackInfo, home_path
+from waiting import wait_until
 
 from tools.stack import Stack
 

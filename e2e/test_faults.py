@@ -9,10 +9,12 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from lab_ui import launch_desktop, open_lab
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+from stack_info import SPAWN_TIMEOUT_MS, StackInfo
+from waiting import wait_until
 from xpra_client import focus_terminal, wait_for_drawn_window
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import HubAPI, wait_until
+from hub_api import HubAPI
 from ledger import Ledger
+from waiting import wait_until
 
 LONG = "x" * 20_000
 

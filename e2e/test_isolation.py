@@ -12,9 +12,11 @@ import docker
 import pytest
 import requests
 import websocket
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+from stack_info import StackInfo
+from waiting import wait_until
 
 
 @pytest.fixture

@@ -22,8 +22,10 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from playwright.sync_api import Browser, CDPSession, Frame, FrameLocator, Page, expect
+from stack_info import StackInfo
+from waiting import wait_until
 from xpra_client import focus_terminal, wait_for_drawn_window
 
 # ---- keyboards: where each character sits (DOM code, Shift, AltGr) -------------------------

@@ -12,16 +12,13 @@ from collections.abc import Callable
 
 import docker
 import pytest
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from lab_ui import launch_desktop, open_lab, resize_panel
 from playwright.sync_api import Error, Frame, Page, expect
+from stack_info import StackInfo
+from waiting import wait_until
 from x_session import find_window, in_session, screen_size, session_env
 from xpra_client import focus_terminal, wait_for_drawn_window
-
-
-def read_home_file(hub: HubAPI, user: str, name: str) -> str | None:
-    r = hub.request("GET", f"/user/{user}/api/contents/{name}?content=1&type=file", as_user=user)
-    return r.json().get("content") if r.status_code == 200 else None
 
 
 def dismiss_and_focus_terminal(page: Page, client, facts: dict) -> bool:
@@ -117,7 +114,7 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
         # xterm inserts the selection when it arrives, maybe after a key typed later: send
         # the line (Enter) until cat has written it
         page.keyboard.press("Enter")
-        content = read_home_file(hub, user, "pasted.txt") or ""
+        content = hub.read_file(user, "pasted.txt") or ""
         return f"from-browser-{token}" in content.splitlines()
 
     wait_until(pasted, 30, "the browser's clipboard pasted into the desktop's terminal", 1)
@@ -198,7 +195,7 @@ def test_proxy_restart_reconnects_to_the_same_session(
         page.keyboard.type("echo typed-after-the-drop > ~/after-drop.txt\n", delay=30)
         try:
             wait_until(
-                lambda: read_home_file(hub, user, "after-drop.txt") == "typed-after-the-drop\n",
+                lambda: hub.read_file(user, "after-drop.txt") == "typed-after-the-drop\n",
                 10,
                 "the typed file",
             )

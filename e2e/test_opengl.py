@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import docker
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from lab_ui import launch_desktop, open_lab
 from playwright.sync_api import Page
+from stack_info import StackInfo
+from waiting import wait_until
 from x_session import find_window, in_session, session_env
 from xpra_client import canvas_colours, wait_for_drawn_window
 

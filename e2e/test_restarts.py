@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import docker
-from conftest import HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
+from stack_info import StackInfo
+from waiting import wait_until
 
 
 def test_proxy_restart_restores_the_users_route(

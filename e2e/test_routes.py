@@ -13,8 +13,9 @@ import re
 import docker
 import pytest
 import requests
-from conftest import HubAPI, StackInfo
+from hub_api import HubAPI
 from ledger import Ledger
+from stack_info import StackInfo
 
 # Routes that answer anonymous requests on purpose, and why. A key is a route pattern as the
 # service lists it, or the start of one.

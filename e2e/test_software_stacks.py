@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import docker
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, wait_until
+from hub_api import HubAPI
 from lab_ui import launch_desktop
 from ledger import Ledger
 from playwright.sync_api import Page, expect
+from stack_info import SPAWN_TIMEOUT_MS, StackInfo
+from waiting import wait_until
 from x_session import find_window, session_env
 from xpra_client import drawn_window, focus_terminal, wait_for_drawn_window
 

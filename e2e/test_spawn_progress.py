@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable
 
 import requests
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo
+from hub_api import HubAPI
 from playwright.sync_api import Page, expect
+from stack_info import SPAWN_TIMEOUT_MS, StackInfo
 
 STEPS = [
     "Checking your choices against the software stacks",

@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 import docker
 import requests
-from conftest import SPAWN_TIMEOUT_MS, HubAPI, StackInfo, stop_from_control_panel
+from hub_api import HubAPI
+from hub_ui import stop_from_control_panel
 from playwright.sync_api import Page, expect
+from stack_info import SPAWN_TIMEOUT_MS, StackInfo
 
 
 def test_wrong_password_is_refused_with_the_login_pages_error(

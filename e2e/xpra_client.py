@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import wait_until
 from playwright.sync_api import Error, FrameLocator, Locator, Page
+from waiting import wait_until
 
 # Distinct colours in a sample of the canvas, and the bounding box of pure white pixels (an
 # xterm's background): enough to tell "a window is drawn" and where to click to focus it.
@@ -45,15 +45,21 @@ def screen_canvas(client: Client) -> Locator:
     return client.locator("div.window canvas").first
 
 
-def drawn_window(client: Client) -> dict[str, Any] | None:
-    """The canvas facts if a window (a white xterm on the desktop) is drawn now, else None
-    (also while the client is not there or is reconnecting)."""
+def drawn_facts(canvas: Locator, timeout_ms: float = 2_000) -> dict[str, Any] | None:
+    """The canvas facts if a window (a white xterm on the desktop) is drawn on `canvas` now,
+    else None (also while the client is not there or is reconnecting). The one "window
+    drawn" rule of the e2e suite and the benchmark (bench/canvas.py)."""
     try:
-        facts = screen_canvas(client).evaluate(CANVAS_FACTS, timeout=2_000)
+        facts = canvas.evaluate(CANVAS_FACTS, timeout=timeout_ms)
     except Error:
         return None
     white = facts["white"]
     return facts if facts["colours"] > 3 and white and white["w"] > 100 else None
+
+
+def drawn_window(client: Client) -> dict[str, Any] | None:
+    """The facts of the client's screen canvas if a window is drawn now, else None."""
+    return drawn_facts(screen_canvas(client))
 
 
 def wait_for_drawn_window(client: Client, timeout: float = 60) -> dict[str, Any]:

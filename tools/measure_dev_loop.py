@@ -8,16 +8,16 @@ prints the figures and writes them to artifacts/dev-loop.json. Run with `nox -s 
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "e2e"))
+# e2e/ and the repository's root are on PYTHONPATH (nox -s dev_timing sets it).
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, HubAPI, StackInfo, env_default  # noqa: E402
 from dev_loop import frontend_watch, python_edit_seen, typescript_edit_seen  # noqa: E402
+from hub_api import HubAPI  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+from stack_info import CHROMIUM, CHROMIUM_ARGS, StackInfo, env_default  # noqa: E402
 
 
 def main() -> None:
