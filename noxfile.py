@@ -125,6 +125,15 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def wheel(session: nox.Session) -> None:
+    """The extension as anyone installs it: sdist and wheel built, the wheel installed beside
+    JupyterLab 4 in a fresh virtualenv, its server extension and labextension enabled, and a
+    desktop started through its REST API with this machine's Xpra (tools/check_wheel.py)."""
+    session.install(*group("wheel"))
+    session.run("python", "tools/check_wheel.py")
+
+
+@nox.session(python=PYTHON)
 def e2e(session: nox.Session) -> None:
     """Browser tests in a throw-away stack (Chromium + Playwright); logs land in artifacts/e2e.
 
