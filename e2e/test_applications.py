@@ -41,13 +41,18 @@ def rendered(client: FrameLocator, min_colours: int) -> dict[str, Any] | None:
     return facts if facts and facts["colours"] >= min_colours else None
 
 
-def open_app(page: Page, name: str, app: str) -> tuple[str, FrameLocator]:
-    """Click the application's card in the Launcher's Applications section; return the id
-    of the session whose panel opens, and its client."""
-    section = page.locator(".jp-Launcher:visible .jp-Launcher-section").filter(
-        has=page.locator(".jp-Launcher-sectionTitle", has_text=re.compile(r"^Applications$"))
-    )
-    section.locator(".jp-LauncherCard", has_text=name).click()
+def open_app(page: Page, name: str, app: str, from_menu: bool = False) -> tuple[str, FrameLocator]:
+    """Click the application's card in the Launcher's Applications section (or File > New >
+    its name); return the id of the session whose panel opens, and its client."""
+    if from_menu:
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^New$")).hover()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{name}$")).click()
+    else:
+        section = page.locator(".jp-Launcher:visible .jp-Launcher-section").filter(
+            has=page.locator(".jp-Launcher-sectionTitle", has_text=re.compile(r"^Applications$"))
+        )
+        section.locator(".jp-LauncherCard", has_text=name).click()
     panel = page.locator(f'.miniswan-DesktopPanel[data-app="{app}"]')
     expect(panel).to_have_attribute("data-state", "running", timeout=60_000)
     session_id = panel.get_attribute("data-desktop-id")
@@ -126,8 +131,9 @@ def test_stack_applications_open_draw_follow_the_panel_and_close(
         )
         assert r.status_code in (403, 404), f"{path}: {r.status_code}"
 
-    # The non-OpenGL program (matplotlib in Tk) opens beside it, in a panel of its own.
-    plots, plots_client = open_app(page, "Plot browser", PLOTS)
+    # The non-OpenGL program (matplotlib in Tk) opens beside it, in a panel of its own, from
+    # File > New this time.
+    plots, plots_client = open_app(page, "Plot browser", PLOTS, from_menu=True)
     assert plots != viewer
     wait_until(lambda: rendered(plots_client, 20), 60, "the plot browser drawn")
 

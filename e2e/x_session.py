@@ -7,14 +7,15 @@ import docker
 
 
 def session_env(container: docker.models.containers.Container, desktop_pid: int) -> list[str]:
-    """DISPLAY and XAUTHORITY of a desktop, read from its xterm (in xpra's session)."""
+    """DISPLAY and XAUTHORITY of a desktop (or an application session), read from its
+    window manager: the openbox that xpra's start command runs in every session."""
     ps = container.exec_run(["ps", "-eo", "pid=,sid=,comm="]).output.decode()
-    xterm = next(
+    openbox = next(
         int(pid)
         for pid, sid, comm in (line.split(None, 2) for line in ps.splitlines() if line.strip())
-        if int(sid) == desktop_pid and comm.strip() == "xterm"
+        if int(sid) == desktop_pid and comm.strip() == "openbox"
     )
-    environ = container.exec_run(["cat", f"/proc/{xterm}/environ"]).output.split(b"\0")
+    environ = container.exec_run(["cat", f"/proc/{openbox}/environ"]).output.split(b"\0")
     return [v.decode() for v in environ if v.startswith((b"DISPLAY=", b"XAUTHORITY="))]
 
 
