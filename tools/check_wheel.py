@@ -49,10 +49,22 @@ def run(*cmd: str | Path, **kwargs: Any) -> str:
     return ANSI.sub("", result.stdout + result.stderr)
 
 
-def build(python: str, out: Path) -> tuple[Path, Path]:
-    """The sdist, then the wheel built from it (as pip would from PyPI)."""
+# Build outputs and caches of a developer's checkout: the check builds from the sources alone,
+# and never writes into the checkout (the frontend build would leave files there that break
+# the next editable install).
+NOT_SOURCES = shutil.ignore_patterns(
+    "node_modules", "lib", "labextension", ".yarn", "coverage", "junit.xml", "*.tsbuildinfo",
+    ".*cache", "__pycache__", "*.egg-info", "dist", "build",
+)  # fmt: skip
+
+
+def build(python: str, work: Path) -> tuple[Path, Path]:
+    """The sdist, then the wheel built from it (as pip would from PyPI), from a copy of the
+    extension's sources."""
     say("building the sdist and the wheel (the frontend is built into the wheel)")
-    run(python, "-m", "build", "--sdist", "--wheel", "--outdir", out, EXTENSION)
+    sources, out = work / "extension", work / "dist"
+    shutil.copytree(EXTENSION, sources, ignore=NOT_SOURCES)
+    run(python, "-m", "build", "--sdist", "--wheel", "--outdir", out, sources)
     wheel = next(out.glob("miniswan_desktop-*.whl"))
     sdist = next(out.glob("miniswan_desktop-*.tar.gz"))
     say(f"built {wheel.name} ({wheel.stat().st_size // 1024} KiB) and {sdist.name}")
@@ -147,7 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="miniswan-wheel-") as tmp:
         work = Path(tmp)
-        wheel, _ = build(args.python, work / "dist")
+        wheel, _ = build(args.python, work)
         venv = work / "venv"
         check_installed(args.python, wheel, venv)
         check_desktop(venv, work)
