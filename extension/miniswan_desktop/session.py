@@ -241,7 +241,7 @@ class Desktop:
             self._finish(STOPPED, "stopped on request")
         elif self.app is not None and proc.returncode == 0 and self.state == RUNNING:
             # xpra leaves with status 0 when the program it ran exits (--exit-with-children)
-            self._finish(STOPPED, f"{self.app.name} exited")
+            self._finish(STOPPED, "the program exited")
         else:
             self.log_lines = log_tail(self.spec.log_file)
             reason = timeout_reason or self._exit_reason(proc.returncode)

@@ -167,15 +167,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       );
     }
 
-    // an application whose program exited (here or in another tab): its session is over
+    // an application session that ended (its program exited, or another tab stopped it):
+    // its panels close, and the server's word on it (an event, not our own stop) is shown
     model.stateChanged.connect((_, change) => {
-      const { desktop, previous } = change;
+      const { desktop, previous, source } = change;
       if (
         desktop.app &&
         desktop.state === 'stopped' &&
         previous !== 'stopped'
       ) {
         tracker.find(panel => panel.desktopId === desktop.id)?.dispose();
+      }
+      if (desktop.app && desktop.state === 'stopped' && source === 'event') {
         Notification.info(
           `“${desktop.name}” has ended${desktop.reason ? `: ${desktop.reason}` : ''}.`,
           { autoClose: 5000 }

@@ -279,7 +279,7 @@ def test_starts_into_the_spawn_pages_application_and_again_after_it_exits(
     first = server.wait_state(ALICE, {"running"})
     assert (first["app"], first["name"]) == ("short", "Short one")
     ended = server.wait_state(ALICE, {"stopped"}, timeout=30)
-    assert ended["reason"] == "Short one exited"
+    assert ended["reason"] == "the program exited"
     r = server.request("POST", "api/restart", ALICE)  # what the page's Restart button does
     assert r.status_code == 200, r.text
     again = server.wait_state(ALICE, {"running"})
