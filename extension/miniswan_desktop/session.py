@@ -102,8 +102,6 @@ class Desktop:
         self._proc: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stop_requested = False
-        # Whether the session ended without being asked to (its program or xpra exited).
-        self.ended_by_itself = False
         self._changed = asyncio.Event()
 
     # ---- public API -------------------------------------------------------------------
@@ -123,6 +121,12 @@ class Desktop:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def ended_by_itself(self) -> bool:
+        """Whether the session is over without being asked to stop (its program or xpra
+        exited, or it never started)."""
+        return not self.active and not self._stop_requested
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -236,7 +240,6 @@ class Desktop:
             # Xvfb lives in its own process group but in xpra's session: sweep the session.
             await kill_session(proc.pid)
         self.exit_status = proc.returncode
-        self.ended_by_itself = not self._stop_requested
         if self._stop_requested and not timeout_reason:
             self._finish(STOPPED, "stopped on request")
         elif self.app is not None and proc.returncode == 0 and self.state == RUNNING:

@@ -171,14 +171,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // its panels close, and the server's word on it (an event, not our own stop) is shown
     model.stateChanged.connect((_, change) => {
       const { desktop, previous, source } = change;
-      if (
-        desktop.app &&
-        desktop.state === 'stopped' &&
-        previous !== 'stopped'
-      ) {
+      if (!desktop.app || desktop.state !== 'stopped') {
+        return;
+      }
+      if (previous !== 'stopped') {
         tracker.find(panel => panel.desktopId === desktop.id)?.dispose();
       }
-      if (desktop.app && desktop.state === 'stopped' && source === 'event') {
+      if (source === 'event') {
         Notification.info(
           `“${desktop.name}” has ended${desktop.reason ? `: ${desktop.reason}` : ''}.`,
           { autoClose: 5000 }

@@ -116,15 +116,22 @@ export class DesktopAPI implements IDesktopAPI {
   }
 }
 
+/** Each server's list, asked for once per page: the JupyterLab plugin and Notebook 7's
+ * New menu both want it, and the stack does not change while the server runs. */
+const applicationLists = new Map<string, Promise<IApplication[]>>();
+
 /** The applications the server's software stack offers (none if it cannot say). */
-export async function fetchApplications(
+export function fetchApplications(
   settings: ServerConnection.ISettings
 ): Promise<IApplication[]> {
-  const apps = await requestAPI<IApplication[]>(
-    '',
-    settings,
-    {},
-    APPLICATIONS_PATH
-  );
-  return Array.isArray(apps) ? apps : [];
+  let list = applicationLists.get(settings.baseUrl);
+  if (!list) {
+    list = requestAPI<IApplication[]>('', settings, {}, APPLICATIONS_PATH).then(
+      apps => (Array.isArray(apps) ? apps : [])
+    );
+    // a failed answer is not kept: the next caller asks again
+    list.catch(() => applicationLists.delete(settings.baseUrl));
+    applicationLists.set(settings.baseUrl, list);
+  }
+  return list;
 }
