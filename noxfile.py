@@ -154,6 +154,13 @@ def e2e(session: nox.Session) -> None:
     else:
         stack = Stack(project=E2E_PROJECT, port=E2E_PORT, settings=E2E_SETTINGS)
     if not reuse:
+        # Throw-away means from nothing: a run that was killed (a stopped CI job, Ctrl-C)
+        # leaves its stack, users' containers and volumes behind, and the next run would
+        # start with its hub database (hundreds of users) and its EOS homes.
+        try:
+            stack.down(volumes=True)
+        except StackError as error:
+            fail(session, error)
         start_stack(session, stack, out / "build.log")
     env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project, **stack.settings}
     shutil.rmtree(out / "logs", ignore_errors=True)  # no earlier run's logs to mislead

@@ -38,6 +38,22 @@ def test_a_failure_names_its_step() -> None:
     )
 
 
+def test_the_failure_carries_its_message_for_every_page_jupyterhub_renders() -> None:
+    from jupyterhub.utils import format_exception
+    from tornado import web
+
+    progress = SpawnProgress()
+    progress.step(60, "Starting your container")
+    failure = progress.failure(web.HTTPError(500, "The user image 'x' is not available"))
+    expected = "Starting your container: failed. The user image 'x' is not available"
+    assert failure.status_code == 500
+    assert failure.log_message == expected
+    # What the "Spawn failed" page and the progress stream show (only_jupyterhub: the page's
+    # own reading, which shows nothing for an exception without the attribute).
+    assert format_exception(failure, only_jupyterhub=True)[0] == expected
+    assert format_exception(web.HTTPError(500, "x"), only_jupyterhub=True)[0] is None
+
+
 def test_each_step_is_logged_with_the_seconds_since_the_start(caplog) -> None:
     import logging
     import re

@@ -14,6 +14,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tornado import web
+
 STEP_LOG = "spawn step"
 """How each step starts in the hub's log: `spawn step <user> +<seconds> <message>` (the
 benchmark's login profile reads these lines)."""
@@ -46,6 +48,18 @@ class SpawnProgress:
         """The spawn failed in the current step: a message that says which and why, for
         the error the spawner raises (JupyterHub shows it last, as the spawn's failure)."""
         return f"{self.current}: failed. {reason}" if self.current else reason
+
+    def failure(self, error: web.HTTPError) -> web.HTTPError:
+        """The error a spawn raises when `error` stopped it in the current step.
+
+        JupyterHub shows the error's `jupyterhub_message`, not the exception, wherever a
+        failure is read: the progress stream, and the "Spawn failed" page it renders when
+        the spawn had already ended by the time the browser reached the pending page
+        (without it, that page names no reason at all)."""
+        message = self.failed(error.log_message or str(error))
+        failure = web.HTTPError(error.status_code, message)
+        failure.jupyterhub_message = message  # type: ignore[attr-defined]
+        return failure
 
     def end(self) -> None:
         self._record("done")

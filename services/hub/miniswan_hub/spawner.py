@@ -84,8 +84,7 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
             return await self._start(self._progress)
         except web.HTTPError as error:
             # Which step failed, and why: the spawn page shows it as the spawn's failure.
-            message = self._progress.failed(error.log_message or str(error))
-            raise web.HTTPError(error.status_code, message) from error
+            raise self._progress.failure(error) from error
         finally:
             self._progress.end()
 
