@@ -75,6 +75,8 @@ class PageHandler(HubUserMixin, web.RequestHandler):
         self.render(
             "page.html",
             title=self.settings["page_title"],
+            # what runs here, in the page's words: "the desktop", or the application's name
+            what=f"the application {app.name}" if (app := self.service.app) else "the desktop",
             user=user.get("name", ""),
             hub_home=self.settings["hub_home_url"],
             status=json.dumps(self.desktop_status()),

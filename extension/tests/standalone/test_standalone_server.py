@@ -76,6 +76,7 @@ def test_owner_gets_page_client_and_websocket(server: Server, users: None) -> No
     page = server.get("", ALICE)
     assert page.status_code == 200
     assert "mini-SWAN desktop" in page.text and OWNER in page.text
+    assert "Restart the desktop</button>" in page.text
     # The prefix without its slash and desktop without its slash redirect.
     assert server.get(PREFIX.rstrip("/")[len(PREFIX) :]).status_code in (301, 302)
     r = server.get("desktop", ALICE)
@@ -280,6 +281,8 @@ def test_starts_into_the_spawn_pages_application_and_again_after_it_exits(
     assert (first["app"], first["name"]) == ("short", "Short one")
     ended = server.wait_state(ALICE, {"stopped"}, timeout=30)
     assert ended["reason"] == "the program exited"
+    # The page names the program, not "the desktop" (escaped: a stack's name is data).
+    assert "Restart the application Short one</button>" in server.get("", ALICE).text
     r = server.request("POST", "api/restart", ALICE)  # what the page's Restart button does
     assert r.status_code == 200, r.text
     again = server.wait_state(ALICE, {"running"})
