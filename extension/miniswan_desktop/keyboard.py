@@ -21,6 +21,7 @@ import reprlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 SYSTEM_XKB_DIR = Path("/usr/share/X11/xkb")
 RULES_LIST = "rules/evdev.lst"
@@ -239,105 +240,23 @@ def save_preference(path: Path, layout: str, variant: str = "") -> None:
 
 
 # ---- the browser language's layout (the desktop-only page) -----------------------------
-# The same tables as the frontend's src/keyboard.ts (tests/test_keyboard.py checks that they
-# agree): regions that name a keyboard, and the layout of each language.
+# The frontend's tables (src/layouts.json, read by src/keyboard.ts too): regions that name a
+# keyboard, and the layout of each language. The wheel carries a copy beside this module.
 
-REGION_LAYOUTS = frozenset(
-    [
-        "at",
-        "be",
-        "br",
-        "ca",
-        "ch",
-        "cz",
-        "de",
-        "dk",
-        "ee",
-        "es",
-        "fi",
-        "fr",
-        "gb",
-        "hu",
-        "ie",
-        "is",
-        "it",
-        "jp",
-        "kr",
-        "lt",
-        "lv",
-        "nl",
-        "no",
-        "pl",
-        "pt",
-        "ro",
-        "ru",
-        "se",
-        "si",
-        "sk",
-        "tr",
-        "ua",
-        "us",
-    ]
-)
-US_ENGLISH_REGIONS = frozenset(["au", "hk", "in", "nz", "ph", "sg", "za"])
-LANGUAGE_LAYOUTS = dict(
-    pair.split(":")
-    for pair in [
-        "ar:ara",
-        "be:by",
-        "bg:bg",
-        "bs:ba",
-        "ca:es",
-        "cs:cz",
-        "cy:gb",
-        "da:dk",
-        "de:de",
-        "el:gr",
-        "en:us",
-        "es:es",
-        "et:ee",
-        "eu:es",
-        "fa:ir",
-        "fi:fi",
-        "fr:fr",
-        "ga:ie",
-        "gl:es",
-        "he:il",
-        "hr:hr",
-        "hu:hu",
-        "hy:am",
-        "is:is",
-        "it:it",
-        "ja:jp",
-        "ka:ge",
-        "kk:kz",
-        "ko:kr",
-        "lt:lt",
-        "lv:lv",
-        "mk:mk",
-        "nb:no",
-        "nl:nl",
-        "nn:no",
-        "no:no",
-        "pl:pl",
-        "pt:pt",
-        "ro:ro",
-        "ru:ru",
-        "sk:sk",
-        "sl:si",
-        "sq:al",
-        "sr:rs",
-        "sv:se",
-        "th:th",
-        "tr:tr",
-        "uk:ua",
-        "vi:vn",
-        "zh:cn",
-    ]
-)
-NON_LATIN = frozenset(
-    ["am", "ara", "bg", "by", "ge", "gr", "il", "ir", "kz", "mk", "rs", "ru", "th", "ua"]
-)
+
+def _layout_tables() -> dict[str, Any]:
+    here = Path(__file__).resolve().parent
+    for path in (here / "layouts.json", here.parent / "src" / "layouts.json"):
+        if path.is_file():
+            return json.loads(path.read_text())
+    raise RuntimeError(f"layouts.json is missing beside {here} and in its source checkout")
+
+
+_TABLES = _layout_tables()
+REGION_LAYOUTS = frozenset(_TABLES["region_layouts"])
+US_ENGLISH_REGIONS = frozenset(_TABLES["us_english_regions"])
+LANGUAGE_LAYOUTS: dict[str, str] = dict(_TABLES["language_layouts"])
+NON_LATIN = frozenset(_TABLES["non_latin"])
 
 
 def layout_for_language(language: str | None) -> str:

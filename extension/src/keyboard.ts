@@ -8,6 +8,9 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+// The language -> layout tables: data shared with the server's keyboard.py.
+import tables from './layouts.json';
+
 /** An XKB layout and variant (`de` + `nodeadkeys`; variant empty for the basic one). */
 export interface IKeyboardLayout {
   layout: string;
@@ -25,145 +28,31 @@ export interface ILayoutInfo {
  * Regions whose code is also the XKB layout of that country's keyboards (`de-CH` -> `ch`,
  * `pt-BR` -> `br`). Regions not listed fall back to the language.
  */
-export const REGION_LAYOUTS: ReadonlySet<string> = new Set([
-  'at',
-  'be',
-  'br',
-  'ca',
-  'ch',
-  'cz',
-  'de',
-  'dk',
-  'ee',
-  'es',
-  'fi',
-  'fr',
-  'gb',
-  'hu',
-  'ie',
-  'is',
-  'it',
-  'jp',
-  'kr',
-  'lt',
-  'lv',
-  'nl',
-  'no',
-  'pl',
-  'pt',
-  'ro',
-  'ru',
-  'se',
-  'si',
-  'sk',
-  'tr',
-  'ua',
-  'us'
-]);
+export const REGION_LAYOUTS: ReadonlySet<string> = new Set(
+  tables.region_layouts
+);
 
 /** English-speaking regions whose keyboards are US ones (`in` is an Indic layout). */
-const US_ENGLISH_REGIONS: ReadonlySet<string> = new Set([
-  'au',
-  'hk',
-  'in',
-  'nz',
-  'ph',
-  'sg',
-  'za'
-]);
+const US_ENGLISH_REGIONS: ReadonlySet<string> = new Set(
+  tables.us_english_regions
+);
 
 /**
  * The layout of a bare language (`fr` -> `fr`, `sv` -> `se`, `en` -> `us`). Xpra 3.1's table
  * reads some tags wrongly (`es-AR` became Arabic, xpra#2241); ours takes the region only
  * where it names a keyboard, and never reads a region as a language.
  */
-export const LANGUAGE_LAYOUTS: Readonly<Record<string, string>> = {
-  ar: 'ara',
-  be: 'by',
-  bg: 'bg',
-  bs: 'ba',
-  ca: 'es',
-  cs: 'cz',
-  cy: 'gb',
-  da: 'dk',
-  de: 'de',
-  el: 'gr',
-  en: 'us',
-  es: 'es',
-  et: 'ee',
-  eu: 'es',
-  fa: 'ir',
-  fi: 'fi',
-  fr: 'fr',
-  ga: 'ie',
-  gl: 'es',
-  he: 'il',
-  hr: 'hr',
-  hu: 'hu',
-  hy: 'am',
-  is: 'is',
-  it: 'it',
-  ja: 'jp',
-  ka: 'ge',
-  kk: 'kz',
-  ko: 'kr',
-  lt: 'lt',
-  lv: 'lv',
-  mk: 'mk',
-  nb: 'no',
-  nl: 'nl',
-  nn: 'no',
-  no: 'no',
-  pl: 'pl',
-  pt: 'pt',
-  ro: 'ro',
-  ru: 'ru',
-  sk: 'sk',
-  sl: 'si',
-  sq: 'al',
-  sr: 'rs',
-  sv: 'se',
-  th: 'th',
-  tr: 'tr',
-  uk: 'ua',
-  vi: 'vn',
-  zh: 'cn'
-};
+export const LANGUAGE_LAYOUTS: Readonly<Record<string, string>> =
+  tables.language_layouts;
 
 /** Layouts whose letters are not Latin: a Latin keyboard never has them. */
-const NON_LATIN = new Set([
-  'am',
-  'ara',
-  'bg',
-  'by',
-  'ge',
-  'gr',
-  'il',
-  'ir',
-  'kz',
-  'mk',
-  'rs',
-  'ru',
-  'th',
-  'ua'
-]);
+const NON_LATIN: ReadonlySet<string> = new Set(tables.non_latin);
 
 /** Layouts with QWERTZ letters (KeyY types z). */
-const QWERTZ = new Set([
-  'at',
-  'ch',
-  'cz',
-  'de',
-  'hr',
-  'hu',
-  'si',
-  'sk',
-  'rs',
-  'ba'
-]);
+const QWERTZ: ReadonlySet<string> = new Set(tables.qwertz);
 
 /** Layouts with AZERTY letters (KeyQ types a). */
-const AZERTY = new Set(['be', 'fr']);
+const AZERTY: ReadonlySet<string> = new Set(tables.azerty);
 
 /**
  * The XKB layout for a browser language tag (`navigator.language`); `us` when unknown.
