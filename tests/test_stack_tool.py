@@ -115,15 +115,17 @@ def test_failure_digest_shows_problems_not_refused_requests(tmp_path: Path) -> N
 BUILDKIT_OUTPUT = """\
 #1 [internal] load build definition from Dockerfile
 #1 DONE 0.0s
-#5 [hub 2/9] RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm
-#6 [user 2/14] COPY requirements.txt /tmp/
+#4 [hub internal] load build definition from Dockerfile
+#4 DONE 0.0s
+#5 [hub stage-0  3/10] RUN --mount=type=cache,target=/var/cache/apt apt-get install nodejs npm
+#6 [user-image stage-1  2/15] COPY requirements.txt /tmp/
 #6 CACHED
 #5 0.412 Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]
-#7 [user 3/14] RUN pip install --require-hashes -r /tmp/requirements.txt
+#7 [user-image extension-wheel 3/7] RUN pip install --require-hashes -r /tmp/requirements.txt
 #7 1.203 Collecting jupyterlab==4.6.6
 #5 12.01 Setting up nodejs (18.19.0+dfsg-6~deb12u2) ...
 #5 DONE 14.2s
-#7 [user 3/14] RUN pip install --require-hashes -r /tmp/requirements.txt
+#7 [user-image extension-wheel 3/7] RUN pip install --require-hashes -r /tmp/requirements.txt
 #7 9.871 ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.
 #7 ERROR: process "/bin/sh -c pip install" did not complete successfully: exit code: 1
 """
@@ -132,11 +134,14 @@ BUILDKIT_OUTPUT = """\
 def test_build_progress_says_each_running_step_once_and_names_the_failed_one() -> None:
     progress = BuildProgress()
     said = [s for line in BUILDKIT_OUTPUT.splitlines(keepends=True) if (s := progress.read(line))]
+    pip = (
+        "user-image extension-wheel 3/7 RUN pip install --require-hashes -r /tmp/requirements.txt"
+    )
     assert said == [
-        "hub 2/9 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm",
-        "user 3/14 RUN pip install --require-hashes -r /tmp/requirements.txt",
+        "hub 3/10 RUN apt-get install nodejs npm",
+        pip,
     ]
-    assert progress.failed == "user 3/14 RUN pip install --require-hashes -r /tmp/requirements.txt"
+    assert progress.failed == pip
 
 
 def test_build_progress_reads_the_classic_builder_and_shortens_long_commands() -> None:
@@ -166,7 +171,7 @@ def test_a_failed_build_names_its_step_and_shows_its_last_lines(
     with pytest.raises(StackError) as failure:
         Stack().build(tmp_path / "build.log", on_step=heard.append)
     message = str(failure.value)
-    assert "Failed step: user 3/14 RUN pip install" in message
+    assert "Failed step: user-image extension-wheel 3/7 RUN pip install" in message
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in message
-    assert [h.split("  +")[0] for h in heard][0].startswith("hub 2/9 RUN apt-get")
+    assert [h.split("  +")[0] for h in heard][0].startswith("hub 3/10 RUN apt-get")
     assert (tmp_path / "build.log").read_text() == BUILDKIT_OUTPUT

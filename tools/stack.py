@@ -43,7 +43,9 @@ def read_env_defaults(path: Path = ENV_FILE) -> dict[str, str]:
 # ("#12 [user  5/14] RUN apt-get install ..."), then its lines ("#12 0.531 ...", "#12 DONE
 # 3.2s", "#12 CACHED", "#12 ERROR: ..."); and as the classic builder does ("Step 5/14 : RUN
 # ...", then " ---> Using cache" or its output).
-_BUILDKIT_STEP = re.compile(r"^#(\d+) \[(?P<image>[\w.-]+)\s+(?P<step>\d+/\d+)\] (?P<what>.+)$")
+_BUILDKIT_STEP = re.compile(
+    r"^#(\d+) \[(?P<image>[\w.-]+)(?: (?P<stage>[\w.-]+))?\s+(?P<step>\d+/\d+)\] (?P<what>.+)$"
+)
 _BUILDKIT_LINE = re.compile(r"^#(\d+) (?P<rest>.*)$")
 _CLASSIC_STEP = re.compile(r"^Step (?P<step>\d+/\d+) : (?P<what>.+)$")
 _CLASSIC = "classic"
@@ -65,7 +67,13 @@ class BuildProgress:
         line = line.rstrip("\n")
         if match := _BUILDKIT_STEP.match(line):
             if match.group(1) not in self._named:  # BuildKit repeats a step's header
-                said = f"{match['image']} {match['step']} {_shorten(match['what'])}"
+                # a multi-stage build names the stage: "user-image extension-wheel 3/7";
+                # unnamed stages ("stage-1") say nothing
+                stage = (
+                    match["stage"] if not re.fullmatch(r"stage-\d+", match["stage"] or "") else ""
+                )
+                where = " ".join(part for part in (match["image"], stage) if part)
+                said = f"{where} {match['step']} {_shorten(match['what'])}"
                 self._named[match.group(1)] = self._pending[match.group(1)] = said
             return None
         if match := _CLASSIC_STEP.match(line):
@@ -84,7 +92,8 @@ class BuildProgress:
 
 
 def _shorten(text: str) -> str:
-    text = " ".join(text.split())
+    # RUN's cache and secret mounts are how, not what: leave them out
+    text = " ".join(word for word in text.split() if not word.startswith("--mount="))
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
