@@ -50,10 +50,13 @@ def fail(session: nox.Session, error: StackError) -> None:
     session.error(f"\n{error}")
 
 
-def start_stack(session: nox.Session, stack: Stack, build_log: Path) -> None:
-    """Build what changed, start the services, wait for the hub; a clear error otherwise."""
+def start_stack(session: nox.Session, stack: Stack, build_log: Path, fresh: bool = False) -> None:
+    """Build what changed, start the services, wait for the hub; a clear error otherwise.
+    `fresh` first removes what an earlier instance left (containers, users, volumes)."""
     try:
         preflight()
+        if fresh:
+            stack.down(volumes=True)
         session.log(f"Building images (full log: {build_log.relative_to(ROOT)})")
         seconds = stack.build(
             build_log, on_step=lambda step: print(f"  [build] {step}", flush=True)
@@ -159,11 +162,7 @@ def e2e(session: nox.Session) -> None:
         # Throw-away means from nothing: a run that was killed (a stopped CI job, Ctrl-C)
         # leaves its stack, users' containers and volumes behind, and the next run would
         # start with its hub database (hundreds of users) and its EOS homes.
-        try:
-            stack.down(volumes=True)
-        except StackError as error:
-            fail(session, error)
-        start_stack(session, stack, out / "build.log")
+        start_stack(session, stack, out / "build.log", fresh=True)
     env = {"MINISWAN_URL": stack.url, "MINISWAN_STACK": stack.project, **stack.settings}
     shutil.rmtree(out / "logs", ignore_errors=True)  # no earlier run's logs to mislead
     try:

@@ -69,9 +69,9 @@ class BuildProgress:
             if match.group(1) not in self._named:  # BuildKit repeats a step's header
                 # a multi-stage build names the stage: "user-image extension-wheel 3/7";
                 # unnamed stages ("stage-1") say nothing
-                stage = (
-                    match["stage"] if not re.fullmatch(r"stage-\d+", match["stage"] or "") else ""
-                )
+                stage = match["stage"] or ""
+                if re.fullmatch(r"stage-\d+", stage):
+                    stage = ""
                 where = " ".join(part for part in (match["image"], stage) if part)
                 said = f"{where} {match['step']} {_shorten(match['what'])}"
                 self._named[match.group(1)] = self._pending[match.group(1)] = said
