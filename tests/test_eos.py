@@ -7,6 +7,8 @@ pure functions and the refusal of unusable names are tested.
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import pytest
 from miniswan_hub import eos
@@ -125,3 +127,30 @@ def test_missing_data_volume_is_an_eos_error() -> None:
     homes = eos.EosHomes(stack="demo")
     with pytest.raises(eos.EosError, match="demo_eos-data.*missing"):
         asyncio.run(homes._bind_volume(FakeDocker({}), "eoshome", "bob", "demo_eos-data", "/x"))
+
+
+def test_a_key_check_that_hangs_in_a_restart_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake `xrdfs` (no server here): the first call hangs as a handshake with an xrootd
+    being restarted does, the next answers. The spawn must not fail on the first."""
+    calls = tmp_path / "calls"
+    xrdfs = tmp_path / "xrdfs"
+    xrdfs.write_text(f"#!/bin/sh\necho x >> {calls}\n[ $(wc -l < {calls}) -gt 1 ] || sleep 30\n")
+    xrdfs.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    homes = eos.EosHomes(auth_dir=str(tmp_path), timeout=10, key_check_timeout=1)
+    asyncio.run(homes._wait_user_access("alice", "/eos/user/a/alice"))
+    assert len(calls.read_text().splitlines()) == 2
+
+
+def test_a_server_that_never_answers_fails_after_the_whole_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xrdfs = tmp_path / "xrdfs"
+    xrdfs.write_text("#!/bin/sh\nsleep 30\n")
+    xrdfs.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    homes = eos.EosHomes(auth_dir=str(tmp_path), timeout=2.5, key_check_timeout=1)
+    with pytest.raises(eos.EosError, match="did not answer within 2 s"):
+        asyncio.run(homes._wait_user_access("alice", "/eos/user/a/alice"))

@@ -132,6 +132,14 @@ class EosHomes(LoggingConfigurable):
         be loaded by the eos-stub) before the spawn fails with a message.""",
     ).tag(config=True)
 
+    key_check_timeout = Float(
+        4,
+        help="""Seconds one check of a new user's key may take before it is tried again
+        (within `timeout`). A check that reaches xrootd while the eos-stub restarts it to
+        load that key can wait for a handshake that never comes; a new connection to the
+        restarted server answers at once.""",
+    ).tag(config=True)
+
     # --- the steps ---------------------------------------------------------------------------
 
     async def prepare(self, username: str, docker: Any) -> EosHome:
@@ -176,17 +184,21 @@ class EosHomes(LoggingConfigurable):
         }
         return EosHome(username, path, volumes, environment)
 
-    def _xrd(self, keytab: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run an XRootD client command against the eos-stub with the given key; short
-        connection retries so that a dead eos-stub is reported in seconds."""
+    def _xrd(
+        self, keytab: Path, *args: str, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run an XRootD client command against the eos-stub with the given key, for at
+        most `timeout` seconds (default: the `timeout` setting); short connection retries
+        so that a dead eos-stub is reported in seconds."""
+        timeout = self.timeout if timeout is None else timeout
         env = {
             **os.environ,
             "XrdSecPROTOCOL": "sss",
             "XrdSecSSSKT": str(keytab),
             "XRD_CONNECTIONWINDOW": "3",
             "XRD_CONNECTIONRETRY": "2",
-            "XRD_REQUESTTIMEOUT": str(int(self.timeout)),
-            "XRD_STREAMTIMEOUT": str(int(self.timeout)),
+            "XRD_REQUESTTIMEOUT": str(max(1, int(timeout))),
+            "XRD_STREAMTIMEOUT": str(max(1, int(timeout))),
         }
         try:
             return subprocess.run(
@@ -194,12 +206,12 @@ class EosHomes(LoggingConfigurable):
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=self.timeout,
+                timeout=timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired:
             raise EosError(
-                f"the eos-stub at {self.url} did not answer within {self.timeout:.0f} s"
+                f"the eos-stub at {self.url} did not answer within {timeout:.0f} s"
             ) from None
 
     def _admin_mkdir(self, path: str) -> None:
@@ -266,12 +278,28 @@ class EosHomes(LoggingConfigurable):
         """Wait until XRootD lets the user into their home with their own key (a new key is
         live once the eos-stub has restarted xrootd, a second or two)."""
         keytab = Path(self.auth_dir) / "users" / username / "keytab"
-        deadline = asyncio.get_running_loop().time() + self.timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
         while True:
-            result = await asyncio.to_thread(self._xrd, keytab, "stat", f"{path}/")
+            left = max(deadline - loop.time(), 1.0)
+            try:
+                result = await asyncio.to_thread(
+                    self._xrd,
+                    keytab,
+                    "stat",
+                    f"{path}/",
+                    timeout=min(self.key_check_timeout, left),
+                )
+            except EosError:
+                # met xrootd mid-restart (see key_check_timeout): a new connection answers
+                if loop.time() > deadline:
+                    raise EosError(
+                        f"the eos-stub at {self.url} did not answer within {self.timeout:.0f} s"
+                    ) from None
+                continue
             if result.returncode == 0:
                 return
-            if asyncio.get_running_loop().time() > deadline:
+            if loop.time() > deadline:
                 raise EosError(
                     f"XRootD refuses {username}'s own key for {path}/ "
                     f"({(result.stderr or result.stdout).strip()})"
