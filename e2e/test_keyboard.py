@@ -1,5 +1,7 @@
-"""Keyboard layouts: what a user types on a us, de, fr or ru keyboard arrives in the
-desktop exactly, also after switching the layout of the running desktop (docs/keyboard.md).
+"""Keyboard layouts: what a user types on a us, de, fr, ru or pl keyboard arrives in the
+desktop exactly, also after switching the layout of the running desktop (docs/keyboard.md),
+every level included: AltGr, and Shift+AltGr (the fourth level: Polish capitals with
+diacritics, German Ø Æ ±).
 
 The browser is made to behave like one on that keyboard, and only that: its locale is the
 language's, ``navigator.keyboard.getLayoutMap()`` answers with the keyboard's keys, and each
@@ -65,6 +67,7 @@ LEVELS = {
         "B": (" ячсмитьбю.", " ЯЧСМИТЬБЮ,"),
     },
 }
+LEVELS["pl"] = LEVELS["us"]  # Polish (programmer's): the us keys, AltGr for Polish letters
 ALTGR = {
     "us": {},
     "de": {"@": "KeyQ", "€": "KeyE", "{": "Digit7", "[": "Digit8", "]": "Digit9",
@@ -73,25 +76,34 @@ ALTGR = {
            "`": "Digit7", "\\": "Digit8", "^": "Digit9", "@": "Digit0", "]": "Minus",
            "}": "Equal", "€": "KeyE"},
     "ru": {},
+    "pl": {"ą": "KeyA", "ć": "KeyC", "ę": "KeyE", "ł": "KeyL", "ń": "KeyN", "ó": "KeyO",
+           "ś": "KeyS", "ź": "KeyX", "ż": "KeyZ"},
 }  # fmt: skip
+# The fourth level: Shift+AltGr.
+SHIFT_ALTGR = {
+    "de": {"Ø": "KeyO", "Æ": "KeyA", "±": "Digit9"},
+    "pl": {char.upper(): code for char, code in ALTGR["pl"].items()},
+}
 # Characters typed with a dead key first (the browser composes them: keydown "Dead", then
 # the composed character on the base key).
 DEAD = {
     "de": {"ê": ("Backquote", "KeyE"), "é": ("Equal", "KeyE")},
     "fr": {"ê": ("BracketLeft", "KeyE"), "ï": ("BracketLeft", "KeyI")},
 }
-LOCALES = {"us": "en-US", "de": "de-DE", "fr": "fr-FR", "ru": "ru-RU"}
+LOCALES = {"us": "en-US", "de": "de-DE", "fr": "fr-FR", "ru": "ru-RU", "pl": "pl-PL"}
 
 # What each user types: letters that move between layouts (zy, azerty), the layout's own
-# letters, AltGr symbols, and for ru Cyrillic plus Latin typed on the English layout.
+# letters, AltGr and Shift+AltGr characters, and for ru Cyrillic plus Latin typed on the
+# English layout.
 TEXTS = {
     "us": "zy azerty Quick brown fox: @{[]}\\|~^`$#<>?",
-    "de": "zy azerty Grüße: üöäÜÖÄß @{[]}\\|€~ Crêpe Café",
+    "de": "zy azerty Grüße: üöäÜÖÄß @{[]}\\|€~ ØÆ± Crêpe Café",
     "fr": "zy azerty ça dépend: éèçàù @{[]}\\|#~€^` forêt naïf",
     "ru": "Съешь же ещё этих мягких французских булок, ЁЖ № zy azerty @{[]}\\|~",
+    "pl": "Zażółć gęślą jaźń ZAŻÓŁĆ GĘŚLĄ JAŹŃ zy azerty @{[]}\\|~",
 }
 # the layout each desktop is switched to while running
-NEXT = {"us": "de", "de": "fr", "fr": "ru", "ru": "us"}
+NEXT = {"us": "de", "de": "fr", "fr": "ru", "ru": "pl", "pl": "us"}
 
 
 def keymap(layout: str) -> dict[str, tuple[str, bool, bool]]:
@@ -104,6 +116,8 @@ def keymap(layout: str) -> dict[str, tuple[str, bool, bool]]:
                     keys.setdefault(char, (code, shift, False))
     for char, code in ALTGR[layout].items():
         keys.setdefault(char, (code, False, True))
+    for char, code in SHIFT_ALTGR.get(layout, {}).items():
+        keys.setdefault(char, (code, True, True))
     return keys
 
 
@@ -194,7 +208,7 @@ map => {
 
 @pytest.fixture(scope="module")
 def keyboard_user(hub: HubAPI) -> Iterator[str]:
-    """One user and server for the four layouts (a server start per layout is too slow)."""
+    """One user and server for the layouts (a server start per layout is too slow)."""
     name = f"keyboard{int(time.time()) % 100000}"
     hub.start_server(name)
     yield name
@@ -227,7 +241,7 @@ def file_text(hub: HubAPI, user: str, name: str) -> str | None:
     return r.json().get("content") if r.status_code == 200 else None
 
 
-@pytest.mark.parametrize("layout", ["us", "de", "fr", "ru"])
+@pytest.mark.parametrize("layout", ["us", "de", "fr", "ru", "pl"])
 def test_typed_characters_arrive_exactly(
     layout: str,
     browser: Browser,

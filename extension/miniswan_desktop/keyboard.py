@@ -6,10 +6,12 @@ as an X keysym *name* (``udiaeresis``, ``Cyrillic_ya``, ``at``), and the Xpra se
 whichever keycode of the session's keymap carries that keysym. A keysym the keymap lacks
 (Latin letters in ``ru``, Cyrillic in ``de``) is dropped. Xpra 3.1 cannot use a second XKB
 group for the HTML5 client (it never switches groups for it), so instead every keymap gets
-extra keys, on keycodes no PC layout uses, that carry Latin, ASCII, Cyrillic and common
-European keysyms on their first two levels. Xpra finds them like any other key. This is done
-by giving Xvfb (``-xkbdir``) a copy of the system XKB data (symlinks) whose
-``symbols/inet`` ``evdev`` section (appended to every keymap by the ``evdev`` rules) is ours.
+extra keys, on keycodes no PC layout uses, that carry the layout's fourth-level keysyms and
+the Latin, ASCII, Cyrillic and common European keysyms it lacks on their first two levels.
+Xpra finds them like any other key. This is done by giving each desktop's Xvfb
+(``-xkbdir``) a copy of the system XKB data (symlinks) whose ``symbols/inet`` ``evdev``
+section (appended to every keymap by the ``evdev`` rules) is ours, rewritten when the
+desktop's layout changes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import reprlib
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -164,30 +167,105 @@ def keysym_name(char: str, names: dict[str, str]) -> str:
     return names.get(char) or f"U{ord(char):04X}"
 
 
-def extra_symbols(names: dict[str, str] | None = None) -> str:
-    """The ``xkb_symbols "evdev"`` section with the extra keys."""
+# ---- the layout's own keys, and what the extra keys add to them --------------------------
+# Xpra 3.1 reads a keysym's column in the core keymap as group*4 + mode*2 + shift; XKB puts
+# a layout's fourth level (Shift+AltGr: "Ą" on a Polish keyboard) in column 5, which Xpra
+# takes for "group 2 with Shift", so it releases AltGr and types the key's Shift letter.
+# Keysyms that sit on an extra key's first two levels arrive: so each desktop's extra keys
+# carry its layout's fourth-level keysyms too, and leave out the shared pairs the layout
+# already has on its first two levels (a-z in pl) to make room for them.
+
+_KEYMAP = """xkb_keymap {{
+  xkb_keycodes {{ include "evdev+aliases(qwerty)" }};
+  xkb_types {{ include "complete" }};
+  xkb_compat {{ include "complete" }};
+  xkb_symbols {{ include "{symbols}" }};
+}};
+"""
+_KEY_BLOCK = re.compile(r"\bkey <[^>]+> \{(.*?)\};", re.S)
+_GROUP1 = re.compile(r"symbols\[Group1\]\s*=\s*\[([^\]]*)\]|^\s*\[([^\]]*)\]")
+_UNICODE_KEYSYM = re.compile(r"U[0-9A-F]{4,6}")
+
+
+@dataclass(frozen=True)
+class LayoutKeys:
+    """The keysym names of a layout's first group, by the levels Xpra 3.1 can reach."""
+
+    plain: frozenset[str] = frozenset()  # levels 1 and 2: a key, with or without Shift
+    fourth: tuple[str, ...] = ()  # levels 4 and beyond (Shift+AltGr), in key order
+
+
+def parse_layout_keys(compiled: str) -> LayoutKeys:
+    """The keysyms of a keymap compiled by ``xkbcomp -xkb``."""
+    plain: set[str] = set()
+    fourth: list[str] = []
+    for body in _KEY_BLOCK.findall(compiled):
+        found = _GROUP1.search(body)
+        if not found:
+            continue
+        syms = [s.strip() for s in (found.group(1) or found.group(2)).split(",")]
+        plain.update(syms[:2])
+        fourth.extend(syms[3:])
+    return LayoutKeys(frozenset(plain), tuple(dict.fromkeys(fourth)))
+
+
+@lru_cache(maxsize=64)
+def layout_keys(layout: str, variant: str = "", system: Path = SYSTEM_XKB_DIR) -> LayoutKeys:
+    """Compile a layout (already validated) from the system's XKB data with ``xkbcomp``, no
+    X server needed (about 20 ms, once per layout). Nothing if xkbcomp fails: the extra
+    keys are then the shared pairs alone."""
+    symbols = f"pc+{layout}({variant})" if variant else f"pc+{layout}"
+    try:
+        compiled = subprocess.run(
+            ["xkbcomp", "-w0", f"-R{system}", "-xkb", "-", "-"],
+            input=_KEYMAP.format(symbols=symbols),
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return LayoutKeys()
+    return parse_layout_keys(compiled)
+
+
+def extra_keysyms(names: dict[str, str], own: LayoutKeys) -> list[tuple[str, str]]:
+    """The keysym names the extra keys carry, two per key: the layout's fourth-level
+    keysyms first, then the shared pairs it lacks; as many as there are spare keycodes."""
+    shared = [(keysym_name(a, names), keysym_name(b, names)) for a, b in extra_pairs()]
+    shared = [pair for pair in shared if not set(pair) <= own.plain]
+    carried = own.plain.union(*map(set, shared))
+    typable = set(names.values())  # what the HTML5 client can send (dead keys are not)
+    fourth = [
+        sym
+        for sym in own.fourth
+        if sym not in carried and (sym in typable or _UNICODE_KEYSYM.fullmatch(sym))
+    ]
+    own_pairs = [(a, b or a) for a, b in zip(fourth[::2], [*fourth[1::2], ""], strict=False)]
+    # Beyond the spare keycodes (no layout comes near): the last shared pairs go.
+    return (own_pairs + shared)[: len(spare_keycodes())]
+
+
+def extra_symbols(names: dict[str, str] | None = None, own: LayoutKeys | None = None) -> str:
+    """The ``xkb_symbols "evdev"`` section with the extra keys for a layout's keys."""
     names = html5_keysym_names() if names is None else names
-    pairs = extra_pairs()
-    keys = spare_keycodes()
-    if len(pairs) > len(keys):
-        raise RuntimeError(f"{len(pairs)} extra key pairs but only {len(keys)} spare keycodes")
+    keysyms = extra_keysyms(names, own or LayoutKeys())
     lines = [
         "// written by miniswan-desktop: keysyms the layout may lack, on spare keycodes,",
         "// so that Xpra finds a key for every character the HTML5 client sends",
         'xkb_symbols "evdev" {',
     ]
-    for key, (lower, upper) in zip(keys, pairs, strict=False):  # more keys than pairs
-        lines.append(
-            f'    key {key} {{ type[Group1] = "TWO_LEVEL", '
-            f"[ {keysym_name(lower, names)}, {keysym_name(upper, names)} ] }};"
-        )
+    for key, (lower, upper) in zip(spare_keycodes(), keysyms, strict=False):
+        lines.append(f'    key {key} {{ type[Group1] = "TWO_LEVEL", [ {lower}, {upper} ] }};')
     lines.append("};")
     return "\n".join(lines) + "\n"
 
 
-def write_xkb_dir(target: Path, system: Path = SYSTEM_XKB_DIR) -> Path:
-    """Create (or refresh) the private XKB directory: symlinks to the system's data, except
-    ``symbols/inet``, whose ``evdev`` section is replaced by :func:`extra_symbols`."""
+def write_xkb_dir(
+    target: Path, layout: str = "us", variant: str = "", system: Path = SYSTEM_XKB_DIR
+) -> Path:
+    """Create (or refresh) a desktop's private XKB directory: symlinks to the system's data,
+    except ``symbols/inet``, whose ``evdev`` section holds the extra keys for `layout`."""
     symbols = target / "symbols"
     symbols.mkdir(parents=True, exist_ok=True, mode=0o700)
     for entry in system.iterdir():
@@ -196,13 +274,21 @@ def write_xkb_dir(target: Path, system: Path = SYSTEM_XKB_DIR) -> Path:
     for entry in (system / "symbols").iterdir():
         if entry.name != "inet":
             _symlink(entry, symbols / entry.name)
+    write_extra_keys(target, layout, variant, system)
+    return target
+
+
+def write_extra_keys(
+    target: Path, layout: str, variant: str = "", system: Path = SYSTEM_XKB_DIR
+) -> None:
+    """Rewrite the extra keys of a private XKB directory for `layout`. Xvfb reads them when
+    the keymap is next set (Xpra does on the client's hello and ``layout-changed``)."""
     inet = (system / "symbols" / "inet").read_text(errors="replace")
     # keep the original section under another name (nothing includes it any more)
     inet = inet.replace('xkb_symbols "evdev"', 'xkb_symbols "evdev_multimedia"', 1)
-    tmp = symbols / f".inet.{os.getpid()}"
-    tmp.write_text(inet + "\n" + extra_symbols())
-    tmp.replace(symbols / "inet")
-    return target
+    tmp = target / "symbols" / f".inet.{os.getpid()}"
+    tmp.write_text(inet + "\n" + extra_symbols(own=layout_keys(layout, variant, system)))
+    tmp.replace(target / "symbols" / "inet")
 
 
 def _symlink(source: Path, link: Path) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import builtins
 import re
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .applications import Application
-from .keyboard import LayoutError, check_layout, write_xkb_dir
+from .keyboard import LayoutError, check_layout
 from .session import ACTIVE_STATES, STOPPED, Desktop
 from .xpra import DEFAULT_START_COMMAND, check_geometry, parse_geometry
 
@@ -78,7 +77,6 @@ class DesktopManager:
         self.on_change = on_change
         self.keyboard_layout = keyboard_layout
         self.extra_keys = extra_keys
-        self._xkb_dir: Path | None = None
         self._desktops: dict[str, Desktop] = {}
         self._lock = asyncio.Lock()
         self.prepared = prepared
@@ -138,15 +136,6 @@ class DesktopManager:
         except LayoutError as e:
             raise DesktopError(400, str(e)) from None
 
-    def xkb_dir(self) -> Path | None:
-        """The private XKB directory with the extra keys, written once per manager."""
-        if self.extra_keys and self._xkb_dir is None:
-            try:
-                self._xkb_dir = write_xkb_dir(self.runtime_dir / "xkb")
-            except OSError:
-                self.extra_keys = False  # no system XKB data here: Xvfb's defaults
-        return self._xkb_dir
-
     async def set_layout(self, desktop_id: str, layout: Any, variant: Any = None) -> Desktop:
         """Change a desktop's keyboard layout. Its clients apply it (Xpra's
         ``layout-changed``), which is what makes Xpra re-read the keymap."""
@@ -175,7 +164,7 @@ class DesktopManager:
             extra_args=list(self.extra_args),
             layout=layout,
             variant=variant,
-            xkb_dir=self.xkb_dir(),
+            extra_keys=self.extra_keys,
         )
 
     def _active(self) -> int:
@@ -226,7 +215,7 @@ class DesktopManager:
                 self._ready.remove(desktop)
                 desktop.name = name
                 desktop.created = datetime.now(UTC)
-                desktop.layout, desktop.variant = layout, variant
+                desktop.apply_layout(layout, variant)
                 # What was asked for: the screen takes the size of the first client anyway.
                 desktop.spec.geometry = geometry
                 self._desktops[desktop.id] = desktop
@@ -281,9 +270,6 @@ class DesktopManager:
                 d.cleanup()
             for d in ready:
                 d.cleanup()
-            if self._xkb_dir is not None:  # no desktop uses it any more
-                shutil.rmtree(self._xkb_dir, ignore_errors=True)
-                self._xkb_dir = None
             return desktops
 
     def _changed(self, desktop: Desktop) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .applications import Application
+from .keyboard import write_extra_keys, write_xkb_dir
 from .process import kill_session, signal_group
 from .xpra import XpraSpec
 
@@ -75,6 +76,7 @@ class Desktop:
         layout: str = "us",
         variant: str = "",
         app: Application | None = None,
+        extra_keys: bool = True,
         **spec: Any,
     ) -> None:
         self.id = secrets.token_hex(4)
@@ -98,7 +100,12 @@ class Desktop:
         # mkdtemp creates the directory 0700: only this user can reach the socket.
         session_dir = Path(tempfile.mkdtemp(prefix=f"desktop-{self.id}-", dir=runtime_dir))
         log_path = log_dir / f"desktop-{self.id}.log" if log_dir else None
-        self.spec = XpraSpec(session_dir=session_dir, log_path=log_path, **spec)
+        # Its own XKB data (keyboard.py): the extra keys depend on the desktop's layout.
+        xkb_dir = None
+        if extra_keys:
+            with contextlib.suppress(OSError):  # no system XKB data here: Xvfb's defaults
+                xkb_dir = write_xkb_dir(session_dir / "xkb", layout, variant)
+        self.spec = XpraSpec(session_dir=session_dir, log_path=log_path, xkb_dir=xkb_dir, **spec)
         self._proc: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stop_requested = False
@@ -144,9 +151,17 @@ class Desktop:
             "app": self.app.id if self.app else None,
         }
 
-    def set_layout(self, layout: str, variant: str = "") -> None:
-        """Record a new keyboard layout (already validated) and tell the listeners."""
+    def apply_layout(self, layout: str, variant: str = "") -> None:
+        """Take a new keyboard layout (already validated): its extra keys are in place
+        before the client asks Xpra to set it."""
         self.layout, self.variant = layout, variant
+        if self.spec.xkb_dir is not None:
+            with contextlib.suppress(OSError):
+                write_extra_keys(self.spec.xkb_dir, layout, variant)
+
+    def set_layout(self, layout: str, variant: str = "") -> None:
+        """Take a new keyboard layout (already validated) and tell the listeners."""
+        self.apply_layout(layout, variant)
         if self.on_change is not None:
             self.on_change(self)
 

@@ -118,31 +118,100 @@ def test_extra_symbols_fall_back_to_unicode_keysyms():
     assert "[ U0430, U0410 ]" in extra_symbols({})
 
 
-@requires_xkb
-@pytest.mark.skipif(shutil.which("xkbcomp") is None, reason="no xkbcomp (apt: x11-xkb-utils)")
-@pytest.mark.parametrize("layout", ["ru", "de", "fr", "us"])
-def test_private_xkb_dir_compiles_with_extra_keys(tmp_path: Path, layout: str):
-    xkb = write_xkb_dir(tmp_path / "xkb")
-    keymap = tmp_path / "keymap.xkb"
+requires_xkbcomp = pytest.mark.skipif(
+    shutil.which("xkbcomp") is None, reason="no xkbcomp (apt: x11-xkb-utils)"
+)
+
+
+def compile_keymap(xkb: Path, symbols: str, work: Path) -> str:
+    """A keymap compiled by the real xkbcomp from an XKB directory, as Xvfb compiles it."""
+    keymap = work / "keymap.xkb"
     keymap.write_text(
         "xkb_keymap {\n"
         ' xkb_keycodes { include "evdev+aliases(qwerty)" };\n'
         ' xkb_types { include "complete" };\n'
         ' xkb_compat { include "complete" };\n'
-        f' xkb_symbols {{ include "pc+{layout}+inet(evdev)" }};\n'
+        f' xkb_symbols {{ include "{symbols}" }};\n'
         "};\n"
     )
-    out = tmp_path / "out.xkb"
+    out = work / "out.xkb"
     subprocess.run(
         ["xkbcomp", "-w0", f"-R{xkb}", str(keymap), "-xkb", str(out)], check=True, timeout=30
     )
-    compiled = out.read_text()
+    return out.read_text()
+
+
+def on_extra_key(compiled: str, keysym: str) -> bool:
+    """Whether `keysym` is on the first two levels of an extra key (<I...>/<FK..>)."""
+    return bool(
+        re.search(
+            rf"key <(I|FK)\d+> \{{[^}}]*\[\s*({keysym},\s*\w+|\w+,\s*{keysym})\s*\]", compiled
+        )
+    )
+
+
+COMPILED_SAMPLE = """
+    key <AE01> {
+        type= "FOUR_LEVEL",
+        symbols[Group1]= [               1,          exclam,     onesuperior,      exclamdown ]
+    };
+    key <RTRN> {         [          Return ] };
+    key <AC01> {
+        type= "FOUR_LEVEL_ALPHABETIC",
+        symbols[Group1]= [               a,               A,         aogonek,         Aogonek ]
+    };
+    key <AE11> {
+        type= "EIGHT_LEVEL",
+        symbols[Group1]= [ ssharp, question, backslash, questiondown, U1E9E ]
+    };
+"""
+
+
+def test_layout_keys_are_read_by_level():
+    keys = keyboard.parse_layout_keys(COMPILED_SAMPLE)
+    assert keys.plain == {"1", "exclam", "Return", "a", "A", "ssharp", "question"}
+    assert keys.fourth == ("exclamdown", "Aogonek", "questiondown", "U1E9E")
+
+
+def test_extra_keys_carry_the_fourth_level_first_and_drop_what_the_layout_has():
+    names = {"Ą": "Aogonek", "¡": "exclamdown", "¿": "questiondown", "a": "a", "A": "A"}
+    own = keyboard.parse_layout_keys(COMPILED_SAMPLE + "[ dead_acute, x, y, dead_ogonek ]")
+    pairs = keyboard.extra_keysyms(names, own)
+    # the layout's Shift+AltGr keysyms (dead keys never: the browser composes them)
+    assert pairs[:2] == [("exclamdown", "Aogonek"), ("questiondown", "U1E9E")]
+    flat = [sym for pair in pairs for sym in pair]
+    assert "a" not in flat and "A" not in flat  # on the layout's own key already
+    assert "U0430" in flat  # a shared pair the layout lacks (Cyrillic a)
+    assert len(pairs) <= len(spare_keycodes())
+
+
+@requires_xkb
+@requires_xkbcomp
+@pytest.mark.parametrize("layout", ["ru", "de", "fr", "us", "pl"])
+def test_private_xkb_dir_compiles_with_extra_keys(tmp_path: Path, layout: str):
+    xkb = write_xkb_dir(tmp_path / "xkb", layout)
+    compiled = compile_keymap(xkb, f"pc+{layout}+inet(evdev)", tmp_path)
     # Latin letters even in ru, Cyrillic even in us, on the extra keys
-    assert re.search(r"key <I147> \{[^}]*\[\s*a,\s*A\s*\]", compiled)
-    assert "Cyrillic_zhe" in compiled
+    assert ("a" if layout == "ru" else "Cyrillic_zhe") in compiled
+    assert on_extra_key(compiled, "Cyrillic_zhe") == (layout != "ru")
+    assert on_extra_key(compiled, "a") == (layout == "ru")
     # the layout's own keys are untouched (KeyQ is q, a or Cyrillic_shorti)
-    q = {"ru": "Cyrillic_shorti", "de": "q", "fr": "a", "us": "q"}[layout]
+    q = {"ru": "Cyrillic_shorti", "de": "q", "fr": "a", "us": "q", "pl": "q"}[layout]
     assert re.search(rf"key <AD01> \{{[^}}]*\[\s*{q},", compiled)
+
+
+@requires_xkb
+@requires_xkbcomp
+def test_a_layout_change_rewrites_the_extra_keys_for_its_fourth_level(tmp_path: Path):
+    xkb = write_xkb_dir(tmp_path / "xkb", "us")
+    assert not on_extra_key(compile_keymap(xkb, "pc+us+inet(evdev)", tmp_path), "Aogonek")
+    keyboard.write_extra_keys(xkb, "pl")
+    compiled = compile_keymap(xkb, "pc+pl+inet(evdev)", tmp_path)
+    for capital in ("Aogonek", "Zabovedot", "Lstroke", "Oacute", "Sacute"):
+        assert on_extra_key(compiled, capital), capital
+    keyboard.write_extra_keys(xkb, "de")
+    compiled = compile_keymap(xkb, "pc+de+inet(evdev)", tmp_path)
+    assert on_extra_key(compiled, "Oslash") and on_extra_key(compiled, "AE")
 
 
 def test_preference_round_trip(tmp_path: Path):
