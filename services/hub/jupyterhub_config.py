@@ -1,8 +1,11 @@
 """JupyterHub configuration for the mini-SWAN stack.
 
-Every knob an operator may turn comes from the environment (see compose/.env for the
-documented defaults); everything else is fixed here so that the stack behaves the same on
-every laptop.
+Every knob an operator may turn comes from the environment: compose/docker-compose.yml
+passes it from compose/.env, the one place its value is written, so it is read here with no
+fallback (`setting`). A few internal knobs the compose file does not pass have their value
+here and nowhere else (`knob`), or are set only when given, leaving the add-on's own default
+(miniswan_hub). Everything else is fixed here so that the stack behaves the same on every
+laptop. tests/test_stack_defaults.py keeps it that way.
 """
 
 from __future__ import annotations
@@ -13,28 +16,42 @@ import sys
 c = get_config()  # noqa: F821 (injected by JupyterHub when it loads this file)
 
 
-def env(name: str, default: str) -> str:
-    """An operator setting: the environment wins, else the documented default."""
-    return os.environ.get(name, default)
+def setting(name: str) -> str:
+    """A stack setting the compose file passes from compose/.env (its one place): no fallback."""
+    value = os.environ.get(name)
+    if value is None:
+        raise RuntimeError(f"{name} is not set: the stack passes it from compose/.env")
+    return value
+
+
+def knob(name: str, value: str) -> str:
+    """An internal knob the compose file does not pass: the environment's `name` if set, else
+    `value`, written only here (the stack needs other than JupyterHub's default)."""
+    return os.environ.get(name, value)
 
 
 # --- Proxy: configurable-http-proxy runs as its own service, so that restarting the hub
 # leaves every route (and every open desktop) alone.
 c.ConfigurableHTTPProxy.should_start = False
-# Its API is on a network only the hub shares (compose/docker-compose.yml).
-c.ConfigurableHTTPProxy.api_url = env("MINISWAN_PROXY_API_URL", "http://proxy-api:8001")
+# Its API is on a network only the hub shares (compose/docker-compose.yml), not on
+# JupyterHub's default 127.0.0.1.
+c.ConfigurableHTTPProxy.api_url = knob("MINISWAN_PROXY_API_URL", "http://proxy-api:8001")
 # The proxy keeps its routes in memory only. The hub re-checks them (and re-adds missing
-# ones) on each activity update, so a restarted proxy is whole again within this interval.
-c.JupyterHub.last_activity_interval = int(env("MINISWAN_ROUTE_CHECK_INTERVAL", "10"))
-# Public URL as the browser sees it (printed in logs and used for redirects).
-c.JupyterHub.bind_url = env("MINISWAN_PUBLIC_URL", "http://127.0.0.1:8000")
+# ones) on each activity update, so a restarted proxy is whole again within this interval
+# (JupyterHub's 300 s would leave desktops unreachable for minutes).
+c.JupyterHub.last_activity_interval = int(knob("MINISWAN_ROUTE_CHECK_INTERVAL", "10"))
+# Public URL as the browser sees it (printed in logs and used for redirects); the compose
+# file makes it from MINISWAN_PORT.
+c.JupyterHub.bind_url = setting("MINISWAN_PUBLIC_URL")
 
 # --- Hub: reachable by the proxy and by user containers on the shared network.
 c.JupyterHub.hub_bind_url = "http://0.0.0.0:8081"
-c.JupyterHub.hub_connect_url = env("MINISWAN_HUB_CONNECT_URL", "http://hub:8081")
+# Its service name on those networks (JupyterHub's default would be the bind address).
+c.JupyterHub.hub_connect_url = knob("MINISWAN_HUB_CONNECT_URL", "http://hub:8081")
 
 # --- State on the hub-data volume: users, servers and the cookie secret survive restarts.
-data_dir = env("MINISWAN_HUB_DATA", "/srv/jupyterhub")
+# Its mount point in compose/docker-compose.yml (JupyterHub's default: its working folder).
+data_dir = knob("MINISWAN_HUB_DATA", "/srv/jupyterhub")
 c.JupyterHub.db_url = f"sqlite:///{data_dir}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{data_dir}/jupyterhub_cookie_secret"
 # A hub restart resumes running servers instead of stopping them.
@@ -44,54 +61,57 @@ c.JupyterHub.cleanup_proxy = False
 # --- Authentication: JupyterHub's built-in shared-password mode, fit for a local stack.
 # Any user name logs in with the user password; the admin user needs the admin password.
 c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = env("MINISWAN_USER_PASSWORD", "miniswan-demo")
-c.SharedPasswordAuthenticator.admin_password = env(
-    "MINISWAN_ADMIN_PASSWORD", "miniswan-admin-password-change-me"
-)
-c.Authenticator.admin_users = {env("MINISWAN_ADMIN_USER", "admin")}
+c.SharedPasswordAuthenticator.user_password = setting("MINISWAN_USER_PASSWORD")
+c.SharedPasswordAuthenticator.admin_password = setting("MINISWAN_ADMIN_PASSWORD")
+c.Authenticator.admin_users = {setting("MINISWAN_ADMIN_USER")}
 c.Authenticator.allow_all = True
 
 # --- Spawner: one container per user, on the stack's own network, reached by its name.
 # MiniSwanSpawner (services/hub/miniswan_hub) is DockerSpawner plus the spawn form.
 c.JupyterHub.spawner_class = "miniswan_hub.spawner.MiniSwanSpawner"
-c.DockerSpawner.image = env("MINISWAN_USER_IMAGE", "miniswan/user:dev")
+c.DockerSpawner.image = setting("MINISWAN_USER_IMAGE")
 c.DockerSpawner.pull_policy = "ifnotpresent"
 # One name for the compose project, its network and its user containers, so that two stacks
 # (the demo and the e2e one) can run side by side without touching each other's users.
-stack = env("MINISWAN_STACK", "miniswan")
+stack = setting("MINISWAN_STACK")
 c.DockerSpawner.network_name = stack
 c.DockerSpawner.use_internal_hostname = True
 # ...except that each user server runs on a network of its own, joined by these services of the
 # stack, so user containers cannot reach each other (miniswan_hub/networks.py).
 c.UserNetworks.stack = stack
 c.UserNetworks.services = ["proxy", "hub", "eos-stub"]
-c.UserNetworks.pool = env("MINISWAN_USER_NETWORK_POOL", "10.213.0.0/16")
+c.UserNetworks.pool = setting("MINISWAN_USER_NETWORK_POOL")
 c.DockerSpawner.name_template = stack + "-user-{username}"
 # Stopped servers leave no container behind; user data lives on volumes, not in containers.
 c.DockerSpawner.remove = True
 # Each user's home is on EOS (the eos-stub), mounted at /eos/user/<initial>/<name> by
 # miniswan_hub.eos on each spawn (docs/eos.md); it outlives the container (a stop, a crash).
 c.DockerSpawner.volumes = {}
-c.EosHomes.url = env("MINISWAN_EOS_URL", "root://eos-stub:1094")
+# Where the eos-stub answers: EosHomes.url's default unless MINISWAN_EOS_URL says otherwise.
+if eos_url := os.environ.get("MINISWAN_EOS_URL"):
+    c.EosHomes.url = eos_url
 c.EosHomes.stack = stack
 # Lets `nox -s down` find the containers the hub spawned (compose does not know them).
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.miniswan.stack": stack}}
-c.DockerSpawner.debug = env("MINISWAN_DEBUG", "") == "1"
+debug = setting("MINISWAN_DEBUG") == "1"
+c.DockerSpawner.debug = debug
 c.Spawner.default_url = "/lab"
 # The spawn page's progress (the spawner's steps, miniswan_hub/progress.py) after 2 s instead
 # of JupyterHub's 10 s, during which the submitted form shows nothing. Refusals (bad options,
 # a missing software stack, EOS down) take well under a second, so they still come back as
 # the request's own answer (a handler setting, not a JupyterHub trait).
 c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 2}
-c.Spawner.start_timeout = int(env("MINISWAN_SPAWN_TIMEOUT", "120"))
-c.Spawner.http_timeout = int(env("MINISWAN_HTTP_TIMEOUT", "90"))
-# How often the hub checks that each user container still runs (a killed one is noticed).
-c.Spawner.poll_interval = int(env("MINISWAN_POLL_INTERVAL", "10"))
+c.Spawner.start_timeout = int(setting("MINISWAN_SPAWN_TIMEOUT"))
+# Seconds a started server has to answer: more room than JupyterHub's 30 s.
+c.Spawner.http_timeout = int(knob("MINISWAN_HTTP_TIMEOUT", "90"))
+# How often the hub checks that each user container still runs (a killed one is noticed
+# within seconds, not JupyterHub's 30).
+c.Spawner.poll_interval = int(knob("MINISWAN_POLL_INTERVAL", "10"))
 
 # --- Idle culling: servers without activity for this many seconds are stopped. Activity is
 # what the proxy sees (every request and websocket message) plus kernels' activity reported by
 # the server; an open desktop tab counts (the Xpra client pings every 5 s), see docs.
-cull_timeout = int(env("MINISWAN_CULL_IDLE_TIMEOUT", "3600"))
+cull_timeout = int(setting("MINISWAN_CULL_IDLE_TIMEOUT"))
 if cull_timeout > 0:
     c.JupyterHub.services = [
         {
@@ -101,7 +121,7 @@ if cull_timeout > 0:
                 "-m",
                 "jupyterhub_idle_culler",
                 f"--timeout={cull_timeout}",
-                f"--cull-every={int(env('MINISWAN_CULL_EVERY', '60'))}",
+                f"--cull-every={int(setting('MINISWAN_CULL_EVERY'))}",
             ],
         }
     ]
@@ -113,29 +133,30 @@ if cull_timeout > 0:
         }
     ]
 
-c.JupyterHub.log_level = "DEBUG" if env("MINISWAN_DEBUG", "") == "1" else "INFO"
+c.JupyterHub.log_level = "DEBUG" if debug else "INFO"
 
 # --- Software stacks (docs/software-stacks.md): the CVMFS stand-in's views, read-only at
 # /cvmfs in every user container (the cvmfs-stub service fills the volume); the spawn page
 # lists the releases from the stub's catalog and limits cores and memory.
 c.DockerSpawner.volumes[stack + "-cvmfs"] = {"bind": "/cvmfs", "mode": "ro"}
-c.MiniSwanSpawner.cvmfs_catalog_url = env(
-    "MINISWAN_CVMFS_CATALOG_URL", "http://cvmfs-stub:8000/sft.cern.ch/lcg/views/catalog.json"
-)
-c.MiniSwanSpawner.cpu_choices = [int(n) for n in env("MINISWAN_CPU_CHOICES", "1,2").split(",")]
-c.MiniSwanSpawner.default_cpu = int(env("MINISWAN_DEFAULT_CPU", "2"))
+# The catalog: the cvmfs-stub's (cvmfs_catalog_url's default) unless this says otherwise.
+if catalog_url := os.environ.get("MINISWAN_CVMFS_CATALOG_URL"):
+    c.MiniSwanSpawner.cvmfs_catalog_url = catalog_url
+c.MiniSwanSpawner.cpu_choices = [int(n) for n in setting("MINISWAN_CPU_CHOICES").split(",")]
+c.MiniSwanSpawner.default_cpu = int(setting("MINISWAN_DEFAULT_CPU"))
 c.MiniSwanSpawner.memory_choices_gb = [
-    int(n) for n in env("MINISWAN_MEMORY_CHOICES_GB", "1,2,4").split(",")
+    int(n) for n in setting("MINISWAN_MEMORY_CHOICES_GB").split(",")
 ]
-c.MiniSwanSpawner.default_memory_gb = int(env("MINISWAN_DEFAULT_MEMORY_GB", "2"))
-c.MiniSwanSpawner.max_memory_gb = int(env("MINISWAN_MAX_MEMORY_GB", "4"))
+c.MiniSwanSpawner.default_memory_gb = int(setting("MINISWAN_DEFAULT_MEMORY_GB"))
+c.MiniSwanSpawner.max_memory_gb = int(setting("MINISWAN_MAX_MEMORY_GB"))
 
 # --- Developer loop (`nox -s dev`): the extension's source on the host replaces the copy
 # installed in the user image, read-only: Python from the source tree, the JupyterLab frontend
 # from its build folder (a browser reload shows a change). JupyterLab servers run with
 # Jupyter Server's autoreload: a saved Python file re-executes the server in place (same
 # container, same URL) within seconds, so nobody restarts a server by hand.
-dev_extension = env("MINISWAN_DEV_EXTENSION_DIR", "")
+# The compose file always passes it: empty unless `nox -s dev` sets it.
+dev_extension = setting("MINISWAN_DEV_EXTENSION_DIR")
 if dev_extension:
     dev_root = "/opt/miniswan-dev"
     c.DockerSpawner.volumes.update(
