@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from difflib import SequenceMatcher
 
 import docker
 import pytest
@@ -158,8 +159,13 @@ def test_proxy_restart_reconnects_to_the_same_session(
     expect(view).to_have_attribute("data-connection", "connected")
     # A window opened before the drop.
     focus_terminal(desktop["client"], desktop["facts"])
-    # grey and in the bottom-right corner: the white terminal stays where the test clicks
-    page.keyboard.type("xterm -name before-drop -bg grey -geometry 30x5-0-0 &\n", delay=30)
+    # grey and in the bottom-right corner: the white terminal stays where the test clicks;
+    # the terminal then copies what is typed after the drop into a file, line by line (one
+    # command line: typed before the new window appears and takes the focus)
+    page.keyboard.type(
+        "xterm -name before-drop -bg grey -geometry 30x5-0-0 & cat > ~/after-drop.txt\n",
+        delay=30,
+    )
     before = wait_until(
         lambda: find_window(container, env, "before-drop"),
         30,
@@ -184,23 +190,24 @@ def test_proxy_restart_reconnects_to_the_same_session(
     assert find_window(container, env, "before-drop") == before
     wait_for_drawn_window(desktop["client"])
 
-    def typed_after_the_drop() -> bool:
-        """Click into the terminal and type; True once the session wrote the file. Typed
-        again (the command overwrites the file) when the keys were lost, as a user would.
-        The click goes where the terminal was before the drop (the same session: nothing
-        moved); the white pixels on the screen now include the title of the window opened
-        before the drop, so their middle would be the empty desktop."""
-        if not dismiss_and_focus_terminal(page, desktop["client"], desktop["facts"]):
-            return False
-        page.keyboard.type("echo typed-after-the-drop > ~/after-drop.txt\n", delay=30)
-        try:
-            wait_until(
-                lambda: hub.read_file(user, "after-drop.txt") == "typed-after-the-drop\n",
-                10,
-                "the typed file",
-            )
-        except AssertionError:
-            return False
-        return True
+    # Typed once after the reconnect into the `cat` started before the drop: every key must
+    # arrive; a lost key is counted and fails the test, never typed again. The click goes
+    # where the terminal was before the drop (the same session: nothing moved); the white
+    # pixels on the screen now include the title of the window opened before the drop, so
+    # their middle would be the empty desktop.
+    assert dismiss_and_focus_terminal(page, desktop["client"], desktop["facts"])
+    line = "typed-after-the-drop 0123456789"
+    page.keyboard.type(line + "\n", delay=30)
 
-    wait_until(typed_after_the_drop, 60, "input typed after the reconnect to reach the session")
+    def arrived() -> str:
+        return hub.read_file(user, "after-drop.txt") or ""
+
+    try:
+        wait_until(lambda: arrived() == line + "\n", 15, "the line typed after the reconnect")
+    except AssertionError:
+        got = arrived().rstrip("\n")
+        common = sum(b.size for b in SequenceMatcher(None, line, got).get_matching_blocks())
+        raise AssertionError(
+            f"{len(line) - common} of {len(line)} keys typed after the reconnect were lost: "
+            f"typed {line!r}, the session got {got!r}"
+        ) from None
