@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
@@ -12,9 +11,10 @@ from jupyter_server_proxy.handlers import LocalProxyHandler
 from tornado import web
 
 from .client_files import CachedClientFileHandler, ClientFiles
+from .desktop_proxy import JsonErrorsMixin, JsonWriterMixin, XpraProxyMixin, json_object
 from .keyboard import load_layouts
 from .manager import DesktopError, DesktopManager
-from .session import ACTIVE_STATES, FAILED, RUNNING, STOPPED, Desktop
+from .session import Desktop
 
 AUTH_RESOURCE = "desktops"
 MANAGER_SETTING = "miniswan_desktop_manager"
@@ -45,24 +45,8 @@ class DesktopMixin:
             raise web.HTTPError(e.status, e.message) from None
 
 
-class JsonErrorsMixin:
-    """Errors as JSON ``{"message", "reason"}`` like APIHandler, for non-API handlers."""
-
-    _reason: str
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "log_message", None) or self._reason
-        self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
-        self.finish(json.dumps({"message": message, "reason": self._reason}))  # type: ignore[attr-defined]
-
-
-class BaseDesktopHandler(DesktopMixin, APIHandler):
+class BaseDesktopHandler(JsonWriterMixin, DesktopMixin, APIHandler):
     auth_resource = AUTH_RESOURCE
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.finish(json.dumps(data))
 
     def as_json(self, desktop: Desktop) -> dict[str, Any]:
         return {**desktop_url(desktop, self.base_url), "client_url": self.client_url()}
@@ -90,14 +74,7 @@ class DesktopsHandler(BaseDesktopHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body: Any = {}
-        if self.request.body.strip():
-            try:
-                body = json.loads(self.request.body)
-            except ValueError as e:
-                raise web.HTTPError(400, f"request body is not valid JSON: {e}") from None
-        if not isinstance(body, dict):
-            raise web.HTTPError(400, "request body must be a JSON object")
+        body = json_object(self.request.body)
         unknown = set(body) - {"name", "geometry", "layout", "variant", "app"}
         if unknown:
             raise web.HTTPError(400, f"unknown fields: {', '.join(sorted(unknown))}")
@@ -174,17 +151,6 @@ class ApplicationsHandler(BaseDesktopHandler):
         self.write_json([app.to_dict() for app in self.manager.applications.values()])
 
 
-def json_object(raw: bytes) -> dict[str, Any]:
-    """A request body that must be a JSON object (400 otherwise)."""
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError as e:
-        raise web.HTTPError(400, f"request body is not valid JSON: {e}") from None
-    if not isinstance(body, dict):
-        raise web.HTTPError(400, "request body must be a JSON object")
-    return body
-
-
 class ClientFileHandler(JupyterHandler, CachedClientFileHandler):
     """``desktops/client/<version>/<path>``: a file of Xpra's HTML5 client, cached by the
     browser, public like Jupyter Server's /static/ (client_files.py says why)."""
@@ -219,8 +185,9 @@ class AddSlashHandler(JsonErrorsMixin, DesktopMixin, JupyterHandler):
         self.redirect(self.request.path + "/" + query)
 
 
-class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
-    """``desktops/<id>/<path>``: HTTP and websocket proxy to the desktop's Xpra unix socket.
+class DesktopProxyHandler(XpraProxyMixin, DesktopMixin, LocalProxyHandler):
+    """``desktops/<id>/<path>``: HTTP and websocket proxy to the desktop's Xpra unix socket
+    (desktop_proxy.py, shared with the desktop-only server).
 
     Authentication is enforced for every verb by jupyter-server-proxy's ``prepare``;
     authorization (resource ``desktops``, action ``execute``) is checked here too.
@@ -238,44 +205,7 @@ class DesktopProxyHandler(JsonErrorsMixin, DesktopMixin, LocalProxyHandler):
         if not allowed:
             raise web.HTTPError(403)
         desktop = self.get_desktop(self.path_args[0])
-        if desktop.state in ACTIVE_STATES:
-            await desktop.wait_for({RUNNING, STOPPED, FAILED}, timeout=desktop.start_timeout)
-        if desktop.state != RUNNING:
-            reason = f": {desktop.reason}" if desktop.reason else ""
-            raise web.HTTPError(503, f"desktop {desktop.id} is {desktop.state}{reason}")
-        self.unix_socket = str(desktop.socket_path)
-        self.proxy_base = url_path_join("desktops", desktop.id)
-
-    def proxy_request_headers(self) -> Any:
-        # Xpra needs none of the Jupyter credentials: do not hand them on.
-        headers = super().proxy_request_headers()
-        for name in ("Cookie", "Authorization"):
-            headers.pop(name, None)
-        return headers
-
-    async def http_get(self, desktop_id: str, proxied_path: str) -> Any:
-        return await self.proxy(0, proxied_path)
-
-    async def open(self, desktop_id: str, proxied_path: str) -> Any:
-        return await self.proxy_open("localhost", 0, proxied_path)
-
-    def post(self, desktop_id: str, proxied_path: str) -> Any:
-        return self.proxy(0, proxied_path)
-
-    def put(self, desktop_id: str, proxied_path: str) -> Any:
-        return self.proxy(0, proxied_path)
-
-    def delete(self, desktop_id: str, proxied_path: str) -> Any:
-        return self.proxy(0, proxied_path)
-
-    def head(self, desktop_id: str, proxied_path: str) -> Any:
-        return self.proxy(0, proxied_path)
-
-    def patch(self, desktop_id: str, proxied_path: str) -> Any:
-        return self.proxy(0, proxied_path)
-
-    def options(self, desktop_id: str, proxied_path: str) -> Any:
-        return self.proxy(0, proxied_path)
+        await self.attach(desktop, url_path_join("desktops", desktop.id))
 
 
 # Order matters: the API and client routes must match before the catch-all proxy route.

@@ -17,7 +17,7 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
 from .. import __version__
-from ..handlers import JsonErrorsMixin, json_object
+from ..desktop_proxy import JsonErrorsMixin, JsonWriterMixin, json_object
 from ..keyboard import layout_for_accept_language, load_layouts, save_preference
 from ..manager import DesktopError
 from .activity import ACTIVITY_KEY
@@ -92,7 +92,7 @@ class PageHandler(HubUserMixin, web.RequestHandler):
         )
 
 
-class ApiHandler(JsonErrorsMixin, HubUserMixin, web.RequestHandler):
+class ApiHandler(JsonErrorsMixin, JsonWriterMixin, HubUserMixin, web.RequestHandler):
     """JSON in and out; a request without credentials gets 403, never a redirect."""
 
     def get_login_url(self) -> str:
@@ -103,11 +103,6 @@ class ApiHandler(JsonErrorsMixin, HubUserMixin, web.RequestHandler):
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data))
 
 
 class StatusHandler(ApiHandler):

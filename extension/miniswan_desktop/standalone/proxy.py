@@ -1,5 +1,9 @@
 """``<prefix>desktop/<path>``: HTTP and websocket proxy to the desktop's Xpra unix socket.
 
+What happens once the user is known (the desktop's state, credentials kept from Xpra, the
+verbs and the websocket) is ``desktop_proxy.XpraProxyMixin``, shared with the Jupyter
+server extension's proxy; this module is how the desktop-only server lets a user in.
+
 The proxying is jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets since 4.0,
 websocket subprotocols such as Xpra's ``binary``, activity recording), used outside
 Jupyter Server the way its standalone mode does it (``jupyter_server_proxy/standalone/
@@ -17,15 +21,14 @@ from jupyter_server_proxy.handlers import LocalProxyHandler
 from tornado import web
 from tornado.websocket import WebSocketHandler
 
-from ..handlers import JsonErrorsMixin
-from ..session import FAILED, RUNNING, STOPPED
+from ..desktop_proxy import XpraProxyMixin
 from .handlers import HubUserMixin
 
 # Sec-Fetch-Dest of fetch() and XMLHttpRequest: scripts can read what these return.
 _READABLE_DESTS = frozenset({"", "empty"})
 
 
-class DesktopProxyHandler(JsonErrorsMixin, HubUserMixin, LocalProxyHandler):
+class DesktopProxyHandler(XpraProxyMixin, HubUserMixin, LocalProxyHandler):
     """Proxy to the Xpra of the server's single desktop, for its owner only."""
 
     async def prepare(self, *args: Any, **kwargs: Any) -> None:
@@ -39,16 +42,7 @@ class DesktopProxyHandler(JsonErrorsMixin, HubUserMixin, LocalProxyHandler):
             web.authenticated(lambda handler: None)(self)
             if self._finished:
                 return
-        desktop = self.service.desktop
-        if desktop is None:
-            raise web.HTTPError(503, "the desktop is not started")
-        if desktop.active:
-            await desktop.wait_for({RUNNING, STOPPED, FAILED}, timeout=desktop.start_timeout)
-        if desktop.state != RUNNING:
-            reason = f": {desktop.reason}" if desktop.reason else ""
-            raise web.HTTPError(503, f"the desktop is {desktop.state}{reason}")
-        self.unix_socket = str(desktop.socket_path)
-        self.proxy_base = "desktop"
+        await self.attach(self.service.desktop, "desktop")
 
     def set_default_headers(self) -> None:
         # Not JupyterHandler's (its CSP points at a Jupyter report URL); Xpra sends its own.
@@ -73,34 +67,3 @@ class DesktopProxyHandler(JsonErrorsMixin, HubUserMixin, LocalProxyHandler):
         ):
             return
         HubUserMixin.check_xsrf_cookie(self)
-
-    def proxy_request_headers(self) -> Any:
-        # Xpra needs none of the Hub credentials: do not hand them on.
-        headers = super().proxy_request_headers()
-        for name in ("Cookie", "Authorization"):
-            headers.pop(name, None)
-        return headers
-
-    async def http_get(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return await self.proxy(0, proxied_path)
-
-    async def open(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return await self.proxy_open("localhost", 0, proxied_path)
-
-    def post(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return self.proxy(0, proxied_path)
-
-    def put(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return self.proxy(0, proxied_path)
-
-    def delete(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return self.proxy(0, proxied_path)
-
-    def head(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return self.proxy(0, proxied_path)
-
-    def patch(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return self.proxy(0, proxied_path)
-
-    def options(self, proxied_path: str) -> Any:  # type: ignore[override]
-        return self.proxy(0, proxied_path)
