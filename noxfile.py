@@ -241,6 +241,17 @@ def dev_timing(session: nox.Session) -> None:
     session.run("python", "tools/measure_dev_loop.py", env=SCRIPT_IMPORT_PATH)
 
 
+@nox.session(python=PYTHON, default=False)
+def soak(session: nox.Session) -> None:
+    """Soak the running stack (`nox -s up`), not in CI: users with desktops that redraw and
+    take typed lines; memory over time, drops, lost keys (artifacts/soak/, docs/soak.md).
+
+    `-- --minutes 10 --users 3 --sample-every 30` (the defaults).
+    """
+    session.install(*group("e2e"))
+    session.run("python", "tools/soak.py", *session.posargs, env=SCRIPT_IMPORT_PATH)
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (check and format) over all Python; eslint, prettier, stylelint on the frontend."""
