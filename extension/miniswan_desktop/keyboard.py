@@ -209,11 +209,10 @@ def parse_layout_keys(compiled: str) -> LayoutKeys:
     return LayoutKeys(frozenset(plain), tuple(dict.fromkeys(fourth)))
 
 
-@lru_cache(maxsize=64)
 def layout_keys(layout: str, variant: str = "", system: Path = SYSTEM_XKB_DIR) -> LayoutKeys:
     """Compile a layout (already validated) from the system's XKB data with ``xkbcomp``, no
-    X server needed (about 20 ms, once per layout). Nothing if xkbcomp fails: the extra
-    keys are then the shared pairs alone."""
+    X server needed (about 10 ms; the result is kept with the layout's ``inet``). Nothing
+    if xkbcomp fails: the extra keys are then the shared pairs alone."""
     symbols = f"pc+{layout}({variant})" if variant else f"pc+{layout}"
     try:
         compiled = subprocess.run(
@@ -283,12 +282,19 @@ def write_extra_keys(
 ) -> None:
     """Rewrite the extra keys of a private XKB directory for `layout`. Xvfb reads them when
     the keymap is next set (Xpra does on the client's hello and ``layout-changed``)."""
+    tmp = target / "symbols" / f".inet.{os.getpid()}"
+    tmp.write_text(_inet_with_extra_keys(layout, variant, system))
+    tmp.replace(target / "symbols" / "inet")
+
+
+@lru_cache(maxsize=64)
+def _inet_with_extra_keys(layout: str, variant: str, system: Path) -> str:
+    """``symbols/inet`` for a layout: made once per layout (the system file read, the client's
+    keysym names, the layout compiled), then each desktop's start only writes it."""
     inet = (system / "symbols" / "inet").read_text(errors="replace")
     # keep the original section under another name (nothing includes it any more)
     inet = inet.replace('xkb_symbols "evdev"', 'xkb_symbols "evdev_multimedia"', 1)
-    tmp = target / "symbols" / f".inet.{os.getpid()}"
-    tmp.write_text(inet + "\n" + extra_symbols(own=layout_keys(layout, variant, system)))
-    tmp.replace(target / "symbols" / "inet")
+    return inet + "\n" + extra_symbols(own=layout_keys(layout, variant, system))
 
 
 def _symlink(source: Path, link: Path) -> None:
