@@ -18,6 +18,16 @@ def open_lab(page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callab
     expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
 
 
+def dismiss_server_unavailable(page: Page) -> bool:
+    """Dismiss JupyterLab's own "Server unavailable" dialog if it is up (JupyterLab shows it
+    for its requests that failed while the proxy or the hub restarted); True if it was."""
+    dialog = page.locator(".jp-Dialog", has_text="Server unavailable")
+    if not dialog.count():
+        return False
+    dialog.get_by_role("button", name="Dismiss").click()
+    return True
+
+
 def show_running_panel(page: Page) -> None:
     """Open the Running sidebar (its tab toggles it: click only when it is closed)."""
     if not page.locator(".jp-RunningSessions").is_visible():

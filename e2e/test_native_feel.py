@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 import docker
 import pytest
 from hub_api import HubAPI
-from lab_ui import launch_desktop, open_lab, resize_panel
+from lab_ui import dismiss_server_unavailable, launch_desktop, open_lab, resize_panel
 from playwright.sync_api import Error, Frame, Page, expect
 from stack_info import StackInfo
 from waiting import wait_until
@@ -26,9 +26,7 @@ def dismiss_and_focus_terminal(page: Page, client, facts: dict) -> bool:
     """Click into the terminal, after dismissing JupyterLab's own "Server unavailable"
     dialog: JupyterLab shows it when one of its requests got the hub's answer during the
     outage (docs/desktops.md), which may arrive after the desktop reconnected."""
-    dialog = page.locator(".jp-Dialog", has_text="Server unavailable")
-    if dialog.count():
-        dialog.get_by_role("button", name="Dismiss").click()
+    dismiss_server_unavailable(page)
     try:
         screen = client.locator("div.window canvas").first
         white = facts["white"]

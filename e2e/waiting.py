@@ -11,16 +11,26 @@ import docker
 import requests
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+def poll(check: Callable[[], Any], timeout: float, interval: float = 0.5) -> tuple[bool, Any]:
+    """Poll `check` for up to `timeout` s: ``(True, result)`` as soon as it returns something
+    truthy, else ``(False, its last result or error)``. For a test that does something else
+    while it waits (a user typing between looks); `wait_until` fails instead."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
         try:
             last = check()
             if last:
-                return last
+                return True, last
         except (requests.RequestException, docker.errors.APIError) as exc:
             last = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+    return False, last
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+    done, last = poll(check, timeout, interval)
+    if not done:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+    return last

@@ -506,13 +506,12 @@ def open_desktop(browser: Browser, stack: StackInfo, soaker: Soaker) -> None:
 def focus(soaker: Soaker) -> None:
     """Click into the xterm (where it was first drawn: nothing moves it), after dismissing
     JupyterLab's "Server unavailable" dialog if one is up."""
+    from lab_ui import dismiss_server_unavailable
     from xpra_client import focus_terminal
 
     assert soaker.page is not None and soaker.client is not None
-    dialog = soaker.page.locator(".jp-Dialog", has_text="Server unavailable")
-    if dialog.count():
+    if dismiss_server_unavailable(soaker.page):
         soaker.dialogs += 1
-        dialog.get_by_role("button", name="Dismiss").click()
     focus_terminal(soaker.client, soaker.facts)
 
 
