@@ -31,6 +31,29 @@ XPRA_WWW = "/usr/share/xpra/www"
 
 ONE_YEAR = 365 * 24 * 3600
 
+# Added to the client's index.html, after jQuery: when the page is ready, and before the
+# client's own ready handler reads its `path` parameter and connects, the client's exact size
+# (its #screen element, which the client measures too) goes on the websocket's path as
+# `?screen=WxH`. The desktop proxy (desktop_proxy.py) gives the desktop's screen a mode of
+# that size before the websocket reaches Xpra, which then answers the hello at once instead
+# of adding the mode itself and pausing half a second (xpra.add_mode_script). Every page that
+# loads this client (panel, browser tab, desktop-only page, reconnects) gets it.
+SCREEN_SCRIPT = """<script>
+$(document).ready(function () {
+  var screen = document.getElementById("screen");
+  var query = new URLSearchParams(window.location.search);
+  var path = (query.get("path") || "").split("?")[0];
+  if (!path || !screen || !(screen.clientWidth > 0 && screen.clientHeight > 0)) { return; }
+  path += "?screen=" + screen.clientWidth + "x" + screen.clientHeight;
+  query.set("path", path);
+  history.replaceState(history.state, "", window.location.pathname + "?" + query);
+  if (window.location.queryStringParams) { window.location.queryStringParams.path = path; }
+});
+</script>
+"""
+# The tag it follows in Xpra 3.1's index.html.
+JQUERY_TAG = '<script type="text/javascript" src="js/lib/jquery.js"></script>'
+
 
 def client_version(www: Path) -> str:
     """A short digest of the client's files (names, sizes, modification times): it changes
@@ -44,6 +67,7 @@ def client_version(www: Path) -> str:
             except OSError:
                 continue  # a dangling symlink (e.g. jquery without libjs-jquery)
             digest.update(f"{path.relative_to(www)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    digest.update(SCREEN_SCRIPT.encode())  # what we add to index.html is part of the version
     return digest.hexdigest()[:12]
 
 
@@ -66,10 +90,21 @@ class ClientFiles:
         self.www = Path(www)
         self.version = client_version(self.www) if (self.www / "index.html").is_file() else ""
         self.link_targets = link_targets(self.www) if self.version else []
+        self._index_html: bytes | None = None
 
     @property
     def available(self) -> bool:
         return bool(self.version)
+
+    def index_html(self) -> bytes:
+        """The client's index.html with SCREEN_SCRIPT after jQuery (unchanged, and the
+        client connects as before, if a future index.html no longer loads jQuery so)."""
+        if self._index_html is None:
+            page = (self.www / "index.html").read_text()
+            self._index_html = page.replace(
+                JQUERY_TAG, f"{JQUERY_TAG}\n{SCREEN_SCRIPT}", 1
+            ).encode()
+        return self._index_html
 
     def index_path(self, files_url: str) -> str:
         """The client page's path, `files_url` being where `route()` is mounted."""
@@ -101,11 +136,23 @@ class CachedClientFileHandler(web.StaticFileHandler):
 
     def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
         self.check_version(version)
+        if path == "index.html":
+            return self._index(include_body)
         return super().get(path, include_body)
 
     def head(self, version: str, path: str) -> Any:  # type: ignore[override]
         self.check_version(version)
+        if path == "index.html":
+            return self._index(include_body=False)
         return super().head(path)
+
+    def _index(self, include_body: bool) -> None:
+        """index.html as ClientFiles.index_html has it, cached like every other file."""
+        page = self.client.index_html()
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Content-Length", str(len(page)))
+        self.set_extra_headers("index.html")
+        self.finish(page if include_body else b"")
 
     def compute_etag(self) -> str | None:
         return None  # versioned URLs: the browser never revalidates

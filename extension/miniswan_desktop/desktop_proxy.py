@@ -3,8 +3,8 @@
 The Jupyter server extension (handlers.py: ``desktops/<id>/<path>``, many desktops) and the
 desktop-only server (standalone/proxy.py: ``<prefix>desktop/<path>``, one desktop) differ in
 how they authenticate and find the desktop; everything after that is here, once: wait for a
-starting desktop, 503 with the reason for one that is not running, Jupyter and Hub
-credentials kept from Xpra, and every HTTP verb and the websocket handed to
+starting desktop, 503 with the reason for one that is not running, a screen mode of the
+client's size, Jupyter and Hub credentials kept from Xpra, and every HTTP verb and the websocket handed to
 jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets, Xpra's ``binary`` subprotocol).
 """
 
@@ -67,6 +67,11 @@ class XpraProxyMixin(JsonErrorsMixin):
         if desktop.state != RUNNING:
             reason = f": {desktop.reason}" if desktop.reason else ""
             raise web.HTTPError(503, f"desktop {desktop.id} is {desktop.state}{reason}")
+        # The client page passes its exact size on the websocket's URL (`path=...?screen=WxH`,
+        # xpra.ts): with a screen mode of that size in place Xpra answers its hello at once.
+        screen = self.get_query_argument("screen", "")  # type: ignore[attr-defined]
+        if screen:
+            await desktop.add_screen_mode(screen)
         self.unix_socket = str(desktop.socket_path)
         self.proxy_base = proxy_base
 

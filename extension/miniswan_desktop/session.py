@@ -23,7 +23,7 @@ from typing import Any
 from .applications import Application
 from .keyboard import write_extra_keys, write_xkb_dir
 from .process import kill_session, signal_group
-from .xpra import XpraSpec
+from .xpra import GeometryError, XpraSpec, add_mode_script, parse_geometry
 
 STARTING, RUNNING, STOPPED, FAILED = "starting", "running", "stopped", "failed"
 ACTIVE_STATES = frozenset({STARTING, RUNNING})
@@ -165,6 +165,30 @@ class Desktop:
         if self.on_change is not None:
             self.on_change(self)
 
+    async def add_screen_mode(self, geometry: str) -> bool:
+        """Give the running desktop's screen a mode of `geometry` (a client's exact size,
+        e.g. "950x679"), so that Xpra answers that client's hello without adding one itself
+        (xpra.add_mode_script says why). False, and nothing done, when the size is not a
+        geometry, does not fit the framebuffer, or the session has not noted its display."""
+        try:
+            width, height = parse_geometry(geometry)
+            lines = self.spec.display_file.read_text().splitlines()
+        except (GeometryError, OSError):
+            return False
+        fb_width, fb_height = self.spec.framebuffer()
+        if len(lines) < 2 or not (0 < width <= fb_width and 0 < height <= fb_height):
+            return False
+        env = {**self.spec.env(), "DISPLAY": lines[0], "XAUTHORITY": lines[1]}
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "/bin/sh", "-c", add_mode_script(width, height), env=env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            return await asyncio.wait_for(proc.wait(), 5) == 0
+        except (OSError, TimeoutError):
+            return False
+
     async def start(self) -> None:
         """Launch xpra and start supervising it; returns once the process exists."""
         try:
@@ -224,8 +248,10 @@ class Desktop:
             await proc.wait()
 
     async def _wait_ready(self) -> None:
-        while not await xpra_status(self.spec.socket_path):
-            await asyncio.sleep(0.1)
+        # Started: xpra answers, and the start script has set the screen's first size and
+        # noted the display (XpraSpec.start_child) before it runs the desktop's programs.
+        while not (self.spec.display_file.exists() and await xpra_status(self.spec.socket_path)):
+            await asyncio.sleep(0.05)
         # xpra 3.1 answers /Status before its start-up is over: a client connecting at once
         # was sometimes left with a blank screen (a tab opened straight after the create:
         # 3 of 14 tries; loaded 1.5 s after "running": 0 of 14). Clients load only once a
@@ -245,7 +271,11 @@ class Desktop:
             if ready in done and exited not in done and not self._stop_requested:
                 self._set_state(RUNNING)
             elif not done:
-                timeout_reason = f"xpra did not answer /Status within {self.start_timeout:g} s"
+                timeout_reason = (
+                    f"xpra did not answer /Status within {self.start_timeout:g} s"
+                    if not await xpra_status(self.spec.socket_path)
+                    else f"the session's start script did not run within {self.start_timeout:g} s"
+                )
                 await self._terminate()
             await exited
         finally:

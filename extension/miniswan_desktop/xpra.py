@@ -46,6 +46,8 @@ USER_CONF = "# written by miniswan-desktop: no extra start commands\nstart =\n"
 # What the HTML5 client draws with when no video encoder is loaded (see the module's doc).
 ENCODINGS = "jpeg,png,rgb"
 
+DISPLAY_FILE = "display"
+
 _GEOMETRY = re.compile(r"^(\d{2,5})x(\d{2,5})\Z")
 
 
@@ -69,6 +71,20 @@ def check_geometry(value: str, maximum: str, minimum: str = "320x200") -> str:
     if not (min_w <= w <= max_w and min_h <= h <= max_h):
         raise GeometryError(f"geometry {w}x{h} is outside {minimum} .. {maximum}")
     return f"{w}x{h}"
+
+
+def add_mode_script(width: int, height: int) -> str:
+    """Shell commands that give Xvfb's output a RandR mode of exactly `width` x `height`,
+    named "WxH"; they fail only if the output cannot have it.
+
+    Xpra 3.1 looks for a mode of the client's exact size before answering its hello; when it
+    has to add one itself it then sleeps 0.5 s (x11_server_core.py, "we have to wait a
+    little bit"). A mode added beforehand is found, and the hello is answered at once.
+    """
+    mode = f"{width}x{height}"
+    timings = " ".join([str(width)] * 4 + [str(height)] * 4)
+    # --newmode fails harmlessly when the mode exists already (from an earlier client).
+    return f"xrandr --newmode {mode} 0 {timings} 2>/dev/null; xrandr --addmode screen {mode}"
 
 
 @dataclass
@@ -116,26 +132,37 @@ class XpraSpec:
         max_w, max_h = parse_geometry(self.max_screen)
         return max(w, max_w), max(h, max_h)
 
-    def start_child(self) -> list[str]:
-        """The start command, run in a screen of `geometry` when Xvfb is larger.
+    @property
+    def display_file(self) -> Path:
+        """Written by the start script once the screen has its first size: the X display
+        and authority file of the session (two lines), for `xrandr` run from outside."""
+        return self.session_dir / DISPLAY_FILE
 
-        Xvfb starts at the framebuffer's size; without this the start command's windows
-        would be placed (centred, by openbox) on that large screen, and the first client's
-        smaller size would push them to its bottom-right corner. xrandr adds a mode of
-        `geometry` to Xvfb's output and switches to it, then the start command replaces the
-        shell (so --exit-with-children follows it). No xrandr: the screen stays large.
+    def start_child(self) -> list[str]:
+        """The start command, run in a screen of `geometry`, after the display is noted.
+
+        Xvfb starts at the framebuffer's size; without the resize the start command's
+        windows would be placed (centred, by openbox) on that large screen, and the first
+        client's smaller size would push them to its bottom-right corner. So xrandr adds a
+        mode of `geometry` to Xvfb's output and switches to it (no xrandr: the screen stays
+        large). Then the script writes `display_file` (the session counts as started only
+        once it exists: a client that connected while the screen changed size under it was
+        sometimes left with a blank screen) and the start command replaces the shell (so
+        --exit-with-children follows it).
         """
         w, h = parse_geometry(self.geometry)
-        if self.framebuffer() == (w, h):
-            return list(self.start_command)
-        mode = f"{w}x{h}"
+        resize = ""
+        if self.framebuffer() != (w, h):
+            resize = (
+                f"{{ {add_mode_script(w, h)} && xrandr --output screen --mode {w}x{h}; }}"
+                ' || echo "miniswan-desktop: could not set the screen size" >&2; '
+            )
+        note = shlex.quote(str(self.display_file))
         script = (
-            # (--newmode fails harmlessly if Xvfb already has a mode of that name)
-            f"xrandr --newmode {mode} 0 {w} {w} {w} {w} {h} {h} {h} {h} 2>/dev/null;"
-            f" xrandr --addmode screen {mode} && xrandr --output screen --mode {mode}"
-            ' || echo "miniswan-desktop: could not set the screen size" >&2; exec "$@"'
+            f'{resize}printf \'%s\\n%s\\n\' "$DISPLAY" "$XAUTHORITY" > {note}.new'
+            f' && mv {note}.new {note}; exec "$@"'
         )
-        return ["/bin/sh", "-c", script, "miniswan-desktop-screen", *self.start_command]
+        return ["/bin/sh", "-c", script, "miniswan-desktop-start", *self.start_command]
 
     def xvfb(self) -> str:
         w, h = self.framebuffer()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from miniswan_desktop.client_files import ClientFiles, client_version
+from miniswan_desktop.client_files import JQUERY_TAG, SCREEN_SCRIPT, ClientFiles, client_version
 
 
 @pytest.fixture
@@ -16,7 +16,9 @@ def www(tmp_path: Path) -> Path:
     library linked in from elsewhere as Debian links jQuery, and a secret beside it."""
     www = tmp_path / "www"
     (www / "js" / "lib").mkdir(parents=True)
-    (www / "index.html").write_text("<html>client</html>")
+    (www / "index.html").write_text(
+        f"<html><head>{JQUERY_TAG}\n<script>client()</script></head></html>"
+    )
     (www / "js" / "Client.js").write_text("var client = 1;")
     javascript = tmp_path / "javascript" / "jquery"
     javascript.mkdir(parents=True)
@@ -63,7 +65,7 @@ async def test_files_are_served_cached_under_their_version(jp_fetch: Any, www: P
     anonymous = await jp_fetch(
         "desktops", "client", version, "index.html", headers={"Authorization": ""}
     )
-    assert anonymous.body == b"<html>client</html>"
+    assert anonymous.code == 200 and b"client()" in anonymous.body
 
 
 @pytest.mark.parametrize(
@@ -77,3 +79,25 @@ async def test_other_versions_and_paths_outside_are_404(
     path = [p.format(v=version) for p in parts]
     r = await jp_fetch("desktops", "client", *path, raise_error=False)
     assert r.code in (403, 404), r.code
+
+
+async def test_the_page_puts_the_clients_size_on_its_websocket_path(
+    jp_fetch: Any, www: Path
+) -> None:
+    """index.html gains the script that adds `?screen=WxH` to the client's `path` (the
+    proxy's cue to give the screen that mode, see desktop_proxy.py), right after jQuery,
+    which it needs, and before the client's own code; cached like the other files. A page
+    without that jQuery tag is served as it is."""
+    version = client_version(www)
+    r = await jp_fetch("desktops", "client", version, "index.html")
+    page = r.body.decode()
+    assert page.index(JQUERY_TAG) < page.index(SCREEN_SCRIPT) < page.index("client()")
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert int(r.headers["Content-Length"]) == len(r.body)
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    head = await jp_fetch("desktops", "client", version, "index.html", method="HEAD")
+    assert head.code == 200 and head.body == b""
+    assert ClientFiles(str(www)).index_html().decode() == page
+
+    (www / "index.html").write_text("<html>no jquery</html>")
+    assert ClientFiles(str(www)).index_html() == b"<html>no jquery</html>"

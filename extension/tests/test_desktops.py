@@ -7,7 +7,9 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 from conftest import requires_xpra
@@ -123,6 +125,43 @@ async def test_two_desktops_proxy_websocket_and_stop(api, jp_fetch, jp_ws_fetch,
     assert (await api.delete(b["id"]))["state"] == "failed"
     assert await api.list() == []
     events.ws.close()
+
+
+def screen_modes(desktop_id: str, runtime_dir: Path) -> list[str]:
+    """The RandR modes of a desktop's screen, asked with xrandr on the display its start
+    script noted (XpraSpec.display_file)."""
+    [session] = runtime_dir.glob(f"desktop-{desktop_id}-*")
+    display, xauthority = (session / "display").read_text().splitlines()[:2]
+    out = subprocess.run(
+        ["xrandr"], env={**os.environ, "DISPLAY": display, "XAUTHORITY": xauthority},
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return re.findall(r"^\s+(\d+x\d+)\s", out, re.M)
+
+
+async def test_the_clients_size_is_a_screen_mode_before_xpra_hears_it(
+    api, jp_ws_fetch, runtime_dir
+):
+    """A client page passes its size on the websocket's URL (`?screen=WxH`, xpra.ts): the
+    proxy gives the screen a mode of that size before the websocket reaches Xpra (which
+    would otherwise add it and pause half a second, xpra.add_mode_script). A size the
+    screen cannot take, or no size, changes nothing and the connection works as ever."""
+    d = await api.wait_state((await api.create(geometry="1024x768"))["id"], {"running"})
+    before = screen_modes(d["id"], runtime_dir)
+    assert "1024x768" in before and "950x679" not in before
+    for screen in ("950x679", "99999x99999", "nonsense", ""):
+        params = {"screen": screen} if screen else None
+        ws = await jp_ws_fetch("desktops", d["id"] + "/", subprotocols=["binary"], params=params)
+        if screen == "950x679":
+            # the mode is there while Xpra has not heard a word from this client
+            assert "950x679" in screen_modes(d["id"], runtime_dir)
+        await ws.write_message(CLIENT_HELLO, binary=True)
+        first = await asyncio.wait_for(ws.read_message(), 10)
+        assert isinstance(first, bytes) and b"hello" in first[8:40], (screen, first[:40])
+        ws.close()
+    after = screen_modes(d["id"], runtime_dir)
+    assert sorted(after) == sorted({*before, "950x679"})
+    await api.delete(d["id"])
 
 
 async def test_trailing_slash_redirect(api, jp_fetch, jp_base_url):

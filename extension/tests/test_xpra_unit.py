@@ -28,7 +28,23 @@ def test_command_listens_only_on_the_private_socket(tmp_path: Path):
     xvfb = next(a for a in cmd if a.startswith("--xvfb="))
     assert "-screen 0 1024x768x24+32" in xvfb and "-nolisten tcp" in xvfb
     child = next(a for a in cmd if a.startswith("--start-child="))
-    assert shlex.split(child.split("=", 1)[1]) == xpra.DEFAULT_START_COMMAND
+    argv = shlex.split(child.split("=", 1)[1])
+    assert argv[:2] == ["/bin/sh", "-c"] and argv[-3:] == xpra.DEFAULT_START_COMMAND
+
+
+def test_the_start_script_notes_the_display_then_runs_the_command(tmp_path: Path):
+    """No resize needed (framebuffer = geometry): the script writes the display file the
+    session waits for, then execs the start command with its arguments intact."""
+    spec = xpra.XpraSpec(
+        session_dir=tmp_path, geometry="1024x768", start_command=["echo", "a b", "$HOME"]
+    )
+    argv = spec.start_child()
+    assert "xrandr" not in argv[2]
+    env = {"PATH": os.environ["PATH"], "DISPLAY": ":42", "XAUTHORITY": "/x/auth"}
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout == "a b $HOME\n"
+    assert spec.display_file.read_text() == ":42\n/x/auth\n"
+    assert not list(tmp_path.glob("*.new"))
 
 
 def test_framebuffer_is_the_largest_screen_a_client_may_resize_to(tmp_path: Path):
@@ -40,7 +56,7 @@ def test_framebuffer_is_the_largest_screen_a_client_may_resize_to(tmp_path: Path
     assert wide.framebuffer() == (5000, 2160)
     fixed = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768")
     assert fixed.framebuffer() == (1024, 768)
-    assert fixed.start_child() == xpra.DEFAULT_START_COMMAND
+    assert "xrandr" not in fixed.start_child()[2]
 
 
 def test_start_command_runs_in_a_screen_of_the_requested_size(tmp_path: Path):
