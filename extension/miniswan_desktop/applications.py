@@ -61,7 +61,13 @@ class Application:
         """The session's start command: openbox in the background, the program in the
         foreground (``exec``), so that the session ends when the program exits (xpra's
         --exit-with-children follows the start command's process)."""
-        script = 'openbox --config-file "$0" >/dev/null 2>&1 & exec "$@"'
+        # The program starts once openbox owns the screen (its _NET_SUPPORTING_WM_CHECK,
+        # at most 5 s): a window mapped while openbox was starting could stay unmanaged.
+        script = (
+            'openbox --config-file "$0" >/dev/null 2>&1 & i=0; while [ $i -lt 100 ] &&'
+            " ! xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id # 0x';"
+            ' do sleep 0.05; i=$((i + 1)); done; exec "$@"'
+        )
         return ["/bin/sh", "-c", script, str(OPENBOX_CONFIG), *self.command]
 
 

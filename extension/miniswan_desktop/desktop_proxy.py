@@ -4,8 +4,9 @@ The Jupyter server extension (handlers.py: ``desktops/<id>/<path>``, many deskto
 desktop-only server (standalone/proxy.py: ``<prefix>desktop/<path>``, one desktop) differ in
 how they authenticate and find the desktop; everything after that is here, once: wait for a
 starting desktop, 503 with the reason for one that is not running, a screen mode of the
-client's size, Jupyter and Hub credentials kept from Xpra, and every HTTP verb and the websocket handed to
-jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets, Xpra's ``binary`` subprotocol).
+client's size, Jupyter and Hub credentials kept from Xpra, and every HTTP verb and the
+websocket handed to jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets, Xpra's
+``binary`` subprotocol).
 """
 
 from __future__ import annotations

@@ -54,7 +54,6 @@ class DesktopManager:
         extra_args: list[str] | None = None,
         start_timeout: float = 30.0,
         stop_timeout: float = 5.0,
-        settle: float = 1.5,
         on_change: Callable[[Desktop], Any] | None = None,
         keyboard_layout: str = "us",
         extra_keys: bool = True,
@@ -73,7 +72,6 @@ class DesktopManager:
         self.extra_args = list(extra_args or [])
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self.settle = settle
         self.on_change = on_change
         self.keyboard_layout = keyboard_layout
         self.extra_keys = extra_keys
@@ -153,7 +151,6 @@ class DesktopManager:
             on_change=self._changed,
             start_timeout=self.start_timeout,
             stop_timeout=self.stop_timeout,
-            settle=self.settle,
             geometry=geometry,
             max_screen=self.max_screen,
             # an application that needs OpenGL gets it even where desktops go without

@@ -71,7 +71,6 @@ class Desktop:
         on_change: Callable[[Desktop], Any] | None = None,
         start_timeout: float = 30.0,
         stop_timeout: float = 5.0,
-        settle: float = 1.5,
         log_dir: Path | None = None,
         layout: str = "us",
         variant: str = "",
@@ -93,7 +92,6 @@ class Desktop:
         self.exit_status: int | None = None
         self.log_lines: list[str] = []
         self.start_timeout = start_timeout
-        self.settle = settle
         self.stop_timeout = stop_timeout
         self.on_change = on_change
         runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -248,15 +246,12 @@ class Desktop:
             await proc.wait()
 
     async def _wait_ready(self) -> None:
-        # Started: xpra answers, and the start script has set the screen's first size and
-        # noted the display (XpraSpec.start_child) before it runs the desktop's programs.
+        # Started: xpra answers, and the start script has noted the display, which it does
+        # once the screen has its first size and the window manager manages a first window
+        # (XpraSpec.start_child). A client connecting earlier could be left with a black
+        # screen (openbox still starting while the client's size changed the screen).
         while not (self.spec.display_file.exists() and await xpra_status(self.spec.socket_path)):
             await asyncio.sleep(0.05)
-        # xpra 3.1 answers /Status before its start-up is over: a client connecting at once
-        # was sometimes left with a blank screen (a tab opened straight after the create:
-        # 3 of 14 tries; loaded 1.5 s after "running": 0 of 14). Clients load only once a
-        # desktop runs, so this pause is before "running".
-        await asyncio.sleep(self.settle)
 
     async def _supervise(self) -> None:
         assert self._proc is not None

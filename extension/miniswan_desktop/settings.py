@@ -79,14 +79,6 @@ class DesktopSettings(Configurable):
         30.0, help="Seconds a desktop may take to answer GET /Status before it is failed."
     ).tag(config=True)
 
-    ready_settle = Float(
-        1.5,
-        help="""Seconds a new desktop waits after xpra first answers before it counts as
-        running (and clients load): xpra 3.1 answers its /Status before its start-up is
-        over, and a client connecting at once was sometimes left with a blank screen.
-        Prepared desktops have had this time before anyone clicks.""",
-    ).tag(config=True)
-
     stop_timeout = Float(
         5.0, help="Seconds to wait after SIGTERM before the desktop's processes get SIGKILL."
     ).tag(config=True)
@@ -164,7 +156,6 @@ class DesktopSettings(Configurable):
             "extra_args": list(self.xpra_extra_args),
             "start_timeout": self.start_timeout,
             "stop_timeout": self.stop_timeout,
-            "settle": self.ready_settle,
             "keyboard_layout": self.keyboard_layout,
             "extra_keys": self.keyboard_extra_keys,
             "applications": load_applications(

@@ -33,9 +33,11 @@ CONF_NAME = "xpra.conf"
 # Linux sun_path is 108 bytes including the trailing NUL.
 MAX_SOCKET_PATH = 107
 
-DEFAULT_START_COMMAND = ["/bin/sh", "-c", "xterm & exec openbox"]
-"""openbox is the long-lived child (the session ends when the user exits openbox);
-xterm starts beside it, and closing it does not end the desktop."""
+DEFAULT_START_COMMAND = ["openbox", "--startup", "xterm"]
+"""openbox is the long-lived child (the session ends when the user exits openbox); it starts
+the xterm once it manages windows, so the xterm is always managed (decorated, placed). (An
+xterm started beside openbox could map while openbox was starting, and a client connecting
+then was left with a black screen: the xterm mapped but never managed or drawn.)"""
 
 # Debian's conf.d/60_server.conf says `start = /etc/X11/Xsession true`, and a `--start=` on
 # the command line *appends* to that list (checked on 3.1.3: Xsession still ran). A user
@@ -109,6 +111,9 @@ class XpraSpec:
     # GLX in the X server, for OpenGL programs (Mesa's software renderer). Costs about
     # 53 MiB per desktop (Mesa's swrast driver and LLVM, loaded when Xvfb starts).
     gl: bool = True
+    # Seconds the start script waits for the window manager's first window before it notes
+    # the display anyway (a start command without a window manager; see start_child()).
+    wm_wait: float = 5.0
 
     @property
     def socket_path(self) -> Path:
@@ -145,10 +150,11 @@ class XpraSpec:
         windows would be placed (centred, by openbox) on that large screen, and the first
         client's smaller size would push them to its bottom-right corner. So xrandr adds a
         mode of `geometry` to Xvfb's output and switches to it (no xrandr: the screen stays
-        large). Then the script writes `display_file` (the session counts as started only
-        once it exists: a client that connected while the screen changed size under it was
-        sometimes left with a blank screen) and the start command replaces the shell (so
-        --exit-with-children follows it).
+        large). The start command then replaces the shell (so --exit-with-children follows
+        it), while a background part of the script writes `display_file` once the window
+        manager manages a first window (`_NET_CLIENT_LIST`: with the default command, the
+        xterm openbox starts), or after 5 s for a start command without one. The session
+        counts as started only once that file exists (Desktop._wait_ready).
         """
         w, h = parse_geometry(self.geometry)
         resize = ""
@@ -159,8 +165,11 @@ class XpraSpec:
             )
         note = shlex.quote(str(self.display_file))
         script = (
-            f'{resize}printf \'%s\\n%s\\n\' "$DISPLAY" "$XAUTHORITY" > {note}.new'
-            f' && mv {note}.new {note}; exec "$@"'
+            f"{resize}( i=0; while [ $i -lt {round(self.wm_wait / 0.05)} ] && ! xprop -root"
+            " _NET_CLIENT_LIST 2>/dev/null | grep -q 'window id # 0x';"
+            " do sleep 0.05; i=$((i + 1)); done;"
+            f' printf \'%s\\n%s\\n\' "$DISPLAY" "$XAUTHORITY" > {note}.new'
+            f' && mv {note}.new {note} ) & exec "$@"'
         )
         return ["/bin/sh", "-c", script, "miniswan-desktop-start", *self.start_command]
 

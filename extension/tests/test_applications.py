@@ -33,10 +33,15 @@ def apps_file(tmp_path: Path) -> Path:
         json.dumps(
             {
                 "applications": [
-                    # Lives until it is stopped: a desktop-like program.
-                    entry(name="Viewer", command=["/bin/sleep", "600"], icon=str(icon), gl=True),
-                    # Exits after a while, as a user closing the program would.
-                    entry(id="short", name="Short", command=["/bin/sh", "-c", "sleep 4"]),
+                    # A window that lives until it is stopped: a desktop-like program.
+                    entry(
+                        name="Viewer",
+                        command=["xterm", "-e", "sleep", "600"],
+                        icon=str(icon),
+                        gl=True,
+                    ),
+                    # A window that closes after a while, as a user closing it would.
+                    entry(id="short", name="Short", command=["xterm", "-e", "sleep", "4"]),
                 ]
             }
         )

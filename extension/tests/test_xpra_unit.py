@@ -33,16 +33,26 @@ def test_command_listens_only_on_the_private_socket(tmp_path: Path):
 
 
 def test_the_start_script_notes_the_display_then_runs_the_command(tmp_path: Path):
-    """No resize needed (framebuffer = geometry): the script writes the display file the
-    session waits for, then execs the start command with its arguments intact."""
+    """No resize needed (framebuffer = geometry): the script execs the start command with its
+    arguments intact and, beside it, writes the display file the session waits for once a
+    window manager manages a window, or after `wm_wait` seconds without one."""
     spec = xpra.XpraSpec(
-        session_dir=tmp_path, geometry="1024x768", start_command=["echo", "a b", "$HOME"]
+        session_dir=tmp_path,
+        geometry="1024x768",
+        start_command=["echo", "a b", "$HOME"],
+        wm_wait=0.3,
     )
     argv = spec.start_child()
     assert "xrandr" not in argv[2]
+    # No X server here: no window manager ever answers, so the note comes after wm_wait.
     env = {"PATH": os.environ["PATH"], "DISPLAY": ":42", "XAUTHORITY": "/x/auth"}
+    started = time.monotonic()
     out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     assert out.stdout == "a b $HOME\n"
+    while not spec.display_file.exists():
+        assert time.monotonic() - started < 10, "the display was never noted"
+        time.sleep(0.05)
+    assert time.monotonic() - started >= 0.3
     assert spec.display_file.read_text() == ":42\n/x/auth\n"
     assert not list(tmp_path.glob("*.new"))
 

@@ -271,8 +271,9 @@ def test_starts_into_the_spawn_pages_application_and_again_after_it_exits(
     import json
 
     apps = tmp_path / "applications.json"
-    # An "application" that exits a few seconds after it starts, as a user closing it would.
-    program = {"id": "short", "name": "Short one", "command": ["/bin/sh", "-c", "sleep 4"]}
+    # An "application" (a window) that exits a few seconds after it starts, as a user closing
+    # it would.
+    program = {"id": "short", "name": "Short one", "command": ["xterm", "-e", "sleep", "4"]}
     apps.write_text(json.dumps({"applications": [program]}))
     server = start_server(
         f"--DesktopServer.applications_file={apps}", MINISWAN_DESKTOP_APP="short"
