@@ -78,6 +78,7 @@ class DesktopApp(DesktopSettings, ExtensionApp):
         if self.serverapp.autoreload:  # a dev stack: see dev_reload.py
             dev_reload.watch()
         self.client = ClientFiles(self.xpra_html_dir)
+        self.client.prepare()
         self.settings[CLIENT_SETTING] = self.client
         self.settings[PREPARE_DELAY_SETTING] = max(0.0, self.prepare_delay)
         if not self.client.available:

@@ -6,7 +6,8 @@ over HTTP/1.0, gzipping in Python on each request, and each file crossed two pro
 new upstream connection per file). The client is purely static and builds its websocket
 URL from its `path` parameter, so the files can come from one URL per client version,
 cached by the browser for good: a desktop opened after the first loads no file at all,
-and only the websocket goes to the desktop's Xpra.
+and only the websocket goes to the desktop's Xpra. The page itself, and its scripts as one
+file, come as client_page.py rewrites them.
 
 The files are served without authentication, like Jupyter Server's own /static/: they are
 the distribution's client, the same for everyone, with no user data; the websocket that
@@ -18,41 +19,22 @@ login in the background that replaces the page's XSRF cookie.)
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import inspect
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 from tornado import web
 
+from .client_page import BUNDLE_PATH, REWRITE_RULES, bundle, rewrite, worker_scripts
+
 XPRA_WWW = "/usr/share/xpra/www"
 """Where Debian's xpra installs its HTML5 client (package xpra, with libjs-jquery(-ui))."""
 
 ONE_YEAR = 365 * 24 * 3600
-
-# Added to the client's index.html, after jQuery: when the page is ready, and before the
-# client's own ready handler reads its `path` parameter and connects, the client's exact size
-# (its #screen element, which the client measures too) goes on the websocket's path as
-# `?screen=WxH`. The desktop proxy (desktop_proxy.py) gives the desktop's screen a mode of
-# that size before the websocket reaches Xpra, which then answers the hello at once instead
-# of adding the mode itself and pausing half a second (xpra.add_mode_script). Every page that
-# loads this client (panel, browser tab, desktop-only page, reconnects) gets it.
-SCREEN_SCRIPT = """<script>
-$(document).ready(function () {
-  var screen = document.getElementById("screen");
-  var query = new URLSearchParams(window.location.search);
-  var path = (query.get("path") || "").split("?")[0];
-  if (!path || !screen || !(screen.clientWidth > 0 && screen.clientHeight > 0)) { return; }
-  path += "?screen=" + screen.clientWidth + "x" + screen.clientHeight;
-  query.set("path", path);
-  history.replaceState(history.state, "", window.location.pathname + "?" + query);
-  if (window.location.queryStringParams) { window.location.queryStringParams.path = path; }
-});
-</script>
-"""
-# The tag it follows in Xpra 3.1's index.html.
-JQUERY_TAG = '<script type="text/javascript" src="js/lib/jquery.js"></script>'
 
 
 def client_version(www: Path) -> str:
@@ -67,7 +49,7 @@ def client_version(www: Path) -> str:
             except OSError:
                 continue  # a dangling symlink (e.g. jquery without libjs-jquery)
             digest.update(f"{path.relative_to(www)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    digest.update(SCREEN_SCRIPT.encode())  # what we add to index.html is part of the version
+    digest.update(REWRITE_RULES.encode())  # how the page is rewritten is part of the version
     return digest.hexdigest()[:12]
 
 
@@ -90,21 +72,37 @@ class ClientFiles:
         self.www = Path(www)
         self.version = client_version(self.www) if (self.www / "index.html").is_file() else ""
         self.link_targets = link_targets(self.www) if self.version else []
-        self._index_html: bytes | None = None
+        self._rewritten: tuple[bytes, bytes | None] | None = None
+        self._lock = threading.Lock()
 
     @property
     def available(self) -> bool:
         return bool(self.version)
 
     def index_html(self) -> bytes:
-        """The client's index.html with SCREEN_SCRIPT after jQuery (unchanged, and the
-        client connects as before, if a future index.html no longer loads jQuery so)."""
-        if self._index_html is None:
-            page = (self.www / "index.html").read_text()
-            self._index_html = page.replace(
-                JQUERY_TAG, f"{JQUERY_TAG}\n{SCREEN_SCRIPT}", 1
-            ).encode()
-        return self._index_html
+        """The client's page as client_page.rewrite() makes it."""
+        return self._page()[0]
+
+    def bundle_gzip(self) -> bytes | None:
+        """The page's scripts as one file (client_page.bundle), gzipped (a quarter of the
+        size, kept in memory); None when the page has no scripts to bundle."""
+        return self._page()[1]
+
+    def prepare(self) -> None:
+        """Make the page and the bundle now, in the background (about a quarter of a second
+        of CPU): the first browser to open a desktop does not wait for them."""
+        if self.available:
+            threading.Thread(target=self._page, name="client-page", daemon=True).start()
+
+    def _page(self) -> tuple[bytes, bytes | None]:
+        with self._lock:
+            if self._rewritten is None:
+                protocol = self.www / "js" / "Protocol.js"
+                worker = worker_scripts(protocol.read_text()) if protocol.is_file() else []
+                page, scripts = rewrite((self.www / "index.html").read_text(), worker)
+                packed = gzip.compress(bundle(self.www, scripts), 6, mtime=0) if scripts else None
+                self._rewritten = (page.encode(), packed)
+            return self._rewritten
 
     def index_path(self, files_url: str) -> str:
         """The client page's path, `files_url` being where `route()` is mounted."""
@@ -136,23 +134,36 @@ class CachedClientFileHandler(web.StaticFileHandler):
 
     def get(self, version: str, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
         self.check_version(version)
-        if path == "index.html":
-            return self._index(include_body)
+        if path in ("index.html", BUNDLE_PATH):
+            return self._generated(path, include_body)
         return super().get(path, include_body)
 
     def head(self, version: str, path: str) -> Any:  # type: ignore[override]
         self.check_version(version)
-        if path == "index.html":
-            return self._index(include_body=False)
+        if path in ("index.html", BUNDLE_PATH):
+            return self._generated(path, include_body=False)
         return super().head(path)
 
-    def _index(self, include_body: bool) -> None:
-        """index.html as ClientFiles.index_html has it, cached like every other file."""
-        page = self.client.index_html()
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.set_header("Content-Length", str(len(page)))
-        self.set_extra_headers("index.html")
-        self.finish(page if include_body else b"")
+    def _generated(self, path: str, include_body: bool) -> None:
+        """The rewritten page, or the bundle (gzipped for a browser that takes it), cached
+        like every other file of the client."""
+        if path == "index.html":
+            body, content_type = self.client.index_html(), "text/html; charset=UTF-8"
+        else:
+            packed = self.client.bundle_gzip()
+            if packed is None:
+                raise web.HTTPError(404)
+            content_type = "text/javascript; charset=UTF-8"
+            self.set_header("Vary", "Accept-Encoding")
+            if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+                self.set_header("Content-Encoding", "gzip")
+                body = packed
+            else:
+                body = gzip.decompress(packed)
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Length", str(len(body)))
+        self.set_extra_headers(path)
+        self.finish(body if include_body else b"")
 
     def compute_etag(self) -> str | None:
         return None  # versioned URLs: the browser never revalidates

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from miniswan_desktop.client_files import JQUERY_TAG, SCREEN_SCRIPT, ClientFiles, client_version
+from miniswan_desktop.client_files import ClientFiles, client_version
+from miniswan_desktop.client_page import BUNDLE_PATH, SCREEN_SCRIPT, rewrite, worker_scripts
+
+# A page like Debian's: scripts of the client, then its own inline code.
+PAGE = """<html><head>
+<script type="text/javascript" src="js/lib/jquery.js"></script>
+<link rel="stylesheet" href="css/menu.css"/>
+<script type="application/javascript" src="js/Client.js"></script>
+<script>client()</script></head></html>"""
 
 
 @pytest.fixture
@@ -16,9 +25,7 @@ def www(tmp_path: Path) -> Path:
     library linked in from elsewhere as Debian links jQuery, and a secret beside it."""
     www = tmp_path / "www"
     (www / "js" / "lib").mkdir(parents=True)
-    (www / "index.html").write_text(
-        f"<html><head>{JQUERY_TAG}\n<script>client()</script></head></html>"
-    )
+    (www / "index.html").write_text(PAGE)
     (www / "js" / "Client.js").write_text("var client = 1;")
     javascript = tmp_path / "javascript" / "jquery"
     javascript.mkdir(parents=True)
@@ -81,23 +88,59 @@ async def test_other_versions_and_paths_outside_are_404(
     assert r.code in (403, 404), r.code
 
 
-async def test_the_page_puts_the_clients_size_on_its_websocket_path(
+async def test_the_page_loads_its_scripts_as_one_file_then_puts_its_size_on_the_path(
     jp_fetch: Any, www: Path
 ) -> None:
-    """index.html gains the script that adds `?screen=WxH` to the client's `path` (the
-    proxy's cue to give the screen that mode, see desktop_proxy.py), right after jQuery,
-    which it needs, and before the client's own code; cached like the other files. A page
-    without that jQuery tag is served as it is."""
+    """index.html loads the client's scripts as one file, in their order, followed by the
+    script that adds `?screen=WxH` to the client's `path` (the proxy's cue to give the
+    screen that mode, see desktop_proxy.py), before the client's own code; both cached like
+    the other files, the bundle gzipped for a browser that takes it. The files stay
+    available on their own (Xpra's protocol worker imports some)."""
     version = client_version(www)
     r = await jp_fetch("desktops", "client", version, "index.html")
     page = r.body.decode()
-    assert page.index(JQUERY_TAG) < page.index(SCREEN_SCRIPT) < page.index("client()")
+    bundle_tag = f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>'
+    assert page.index(bundle_tag) < page.index(SCREEN_SCRIPT) < page.index("client()")
+    assert 'src="js/lib/jquery.js"' not in page and 'src="js/Client.js"' not in page
+    assert page.index("menu.css") > page.index(SCREEN_SCRIPT)  # the rest stays in place
     assert r.headers["Content-Type"].startswith("text/html")
     assert int(r.headers["Content-Length"]) == len(r.body)
     assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     head = await jp_fetch("desktops", "client", version, "index.html", method="HEAD")
     assert head.code == 200 and head.body == b""
-    assert ClientFiles(str(www)).index_html().decode() == page
 
-    (www / "index.html").write_text("<html>no jquery</html>")
-    assert ClientFiles(str(www)).index_html() == b"<html>no jquery</html>"
+    packed = await jp_fetch(
+        "desktops", "client", version, *BUNDLE_PATH.split("/"),
+        headers={"Accept-Encoding": "gzip"}, decompress_response=False,
+    )  # fmt: skip
+    plain = await jp_fetch(
+        "desktops", "client", version, *BUNDLE_PATH.split("/"),
+        headers={"Accept-Encoding": "identity"}, decompress_response=False,
+    )  # fmt: skip
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.body) == plain.body
+    assert "Content-Encoding" not in plain.headers
+    text = plain.body.decode()
+    assert text.index("var jQuery = 3;") < text.index("var client = 1;")
+    assert plain.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    alone = await jp_fetch("desktops", "client", version, "js", "Client.js")
+    assert alone.body == b"var client = 1;"
+
+
+def test_debians_page_is_rewritten_whole() -> None:
+    """On the real client (xpra's package): every script found, in order, none left."""
+    index = Path("/usr/share/xpra/www/index.html")
+    if not index.is_file():
+        pytest.skip("needs Debian's xpra (its HTML5 client)")
+    original = index.read_text()
+    page, scripts = rewrite(original)
+    assert scripts[0] == "js/lib/es6-shim.js" and scripts[-1] == "js/Menu-custom.js"
+    assert "js/Client.js" in scripts and len(scripts) == original.count(' src="js/')
+    assert page.count(" src=") == 1 and page.count(BUNDLE_PATH) == 1
+    assert rewrite("<html>no scripts</html>") == ("<html>no scripts</html>", [])
+    # What the protocol worker loads is asked for early, so that it comes from the cache.
+    worker = worker_scripts((index.parent / "js" / "Protocol.js").read_text())
+    assert worker[:2] == ["js/lib/wsworker_check.js", "js/Protocol.js"]
+    assert {"js/lib/lz4.js", "js/lib/forge.js"} <= set(worker) <= set(scripts) | set(worker[:1])
+    page, _ = rewrite(original, worker)
+    assert all(f'<link rel="preload" href="{w}" as="script">' in page for w in worker)

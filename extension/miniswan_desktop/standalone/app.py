@@ -243,6 +243,7 @@ class DesktopServer(DesktopSettings, Application):
         prefix = self.base_url
         desktop_url = url_path_join(prefix, "desktop") + "/"
         client = ClientFiles(self.xpra_html_dir)
+        client.prepare()
         files_url = url_path_join(prefix, "client")
         if client.available:  # the server's cached copy, its websocket going to the desktop
             params = {**self.client_params, "path": desktop_url}

@@ -1,0 +1,89 @@
+"""The Xpra HTML5 client's page as the servers serve it: Debian's index.html with its ~30
+scripts loaded as one file, and one script of ours. No jupyter_server imports.
+
+Why one file: a browser loading the client for the first time fetched each script on its own
+(6 at a time over HTTP/1.1, each through the proxies), which took most of the time between a
+click and the first frame. The scripts are classic ones that share globals, so running them
+concatenated, in the page's order, is what the page did; only a `"use strict"` at the top of
+a later file no longer applies (code written for strict mode runs unchanged without it).
+The files stay available on their own: Xpra's protocol worker imports some of them, which
+the page asks for early (`<link rel="preload">`), so that the worker finds them in the
+browser's cache instead of fetching them one after the other before the websocket opens.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+BUNDLE_PATH = "js/miniswan-client.js"
+"""Where the concatenated scripts are served, beside the client's own files."""
+
+# A script of the page, e.g. <script type="text/javascript" src="js/lib/jquery.js"></script>.
+_SCRIPT_TAG = re.compile(
+    r'<script type="(?:text|application)/javascript" src="(js/[^"]+)"></script>[ \t]*\n?'
+)
+
+# Runs when the page is ready, before the client's own ready handler reads its `path`
+# parameter and connects: the client's exact size (its #screen element, which the client
+# measures too) goes on the websocket's path as `?screen=WxH`. The desktop proxy
+# (desktop_proxy.py) gives the desktop's screen a mode of that size before the websocket
+# reaches Xpra, which then answers the hello at once instead of adding the mode itself and
+# pausing half a second (xpra.add_mode_script). Every page that loads this client (panel,
+# browser tab, desktop-only page, reconnects) gets it.
+SCREEN_SCRIPT = """<script>
+$(document).ready(function () {
+  var screen = document.getElementById("screen");
+  var query = new URLSearchParams(window.location.search);
+  var path = (query.get("path") || "").split("?")[0];
+  if (!path || !screen || !(screen.clientWidth > 0 && screen.clientHeight > 0)) { return; }
+  path += "?screen=" + screen.clientWidth + "x" + screen.clientHeight;
+  query.set("path", path);
+  history.replaceState(history.state, "", window.location.pathname + "?" + query);
+  if (window.location.queryStringParams) { window.location.queryStringParams.path = path; }
+});
+</script>
+"""
+
+# The worker Xpra's client starts (js/Client.js) and the scripts it imports (js/Protocol.js).
+_WORKER_CHECK = "js/lib/wsworker_check.js"
+_WORKER = "js/Protocol.js"
+_IMPORTS = re.compile(r"importScripts\(([^)]*)\)")
+
+REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\npreload worker scripts"
+"""What this module changes, for the client's version (client_files.client_version)."""
+
+
+def worker_scripts(protocol_js: str) -> list[str]:
+    """What Xpra's protocol worker loads: its check, itself, and what it imports (paths
+    relative to the worker, under js/)."""
+    found = _IMPORTS.search(protocol_js)
+    imported = re.findall(r"'([^']+)'|\"([^\"]+)\"", found.group(1)) if found else []
+    return [_WORKER_CHECK, _WORKER, *(f"js/{a or b}" for a, b in imported)]
+
+
+def rewrite(page: str, worker: list[str] | None = None) -> tuple[str, list[str]]:
+    """The page with its scripts replaced by one tag for BUNDLE_PATH (where the first of
+    them was) followed by SCREEN_SCRIPT and a preload of each of the `worker`'s scripts,
+    and the scripts' paths in their order. A page without such scripts comes back
+    unchanged, with no paths."""
+    scripts = _SCRIPT_TAG.findall(page)
+    if not scripts:
+        return page, []
+    first = _SCRIPT_TAG.search(page)
+    assert first is not None
+    preloads = "".join(f'<link rel="preload" href="{w}" as="script">\n' for w in worker or [])
+    ours = (
+        f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>\n{preloads}{SCREEN_SCRIPT}'
+    )
+    head = page[: first.start()] + ours
+    return head + _SCRIPT_TAG.sub("", page[first.start() :]), scripts
+
+
+def bundle(www: Path, scripts: list[str]) -> bytes:
+    """The scripts' text, in order, each ended so that the next starts a new statement."""
+    parts = []
+    for script in scripts:
+        text = (www / script).read_bytes()
+        parts.append(b"// " + script.encode() + b"\n" + text + b"\n;\n")
+    return b"".join(parts)
