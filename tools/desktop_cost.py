@@ -72,7 +72,9 @@ def measure(settings: dict[str, object], settle: float = 4.0) -> tuple[float, di
         start_new_session=True,
     )  # fmt: skip
     try:
-        while not asyncio.run(xpra_status(spec.socket_path, 1.0)):
+        # started as the extension counts it (Desktop._wait_ready): xpra answers and the
+        # start script has noted the display
+        while not (spec.display_file.exists() and asyncio.run(xpra_status(spec.socket_path, 1.0))):
             if time.monotonic() - started > 60:
                 raise TimeoutError("xpra did not answer within 60 s")
             time.sleep(0.05)

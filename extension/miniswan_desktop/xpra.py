@@ -15,7 +15,8 @@ Why each flag is there (xpra 3.1.3, Debian bookworm; docs/desktops.md has the co
   client draws jpeg/png/rgb frames; `--encodings` lists those), and the OpenGL probe
   (`--opengl=noprobe`: the probe is a subprocess that costs about a second at start; GLX in
   the X server is what OpenGL programs need, see `gl`).
-- `XPRA_CODEC_SELFTEST=0` (in `env()`): no codec self-test at start.
+- `XPRA_CODEC_SELFTEST=0` (in `env()`): no codec self-test at start; `GDK_GL=disable` (in
+  `env()`, for xpra only): xpra's GTK does not load Mesa and LLVM (about 30 MiB).
 - A private config directory with an empty `start =` (Debian adds `/etc/X11/Xsession`).
 """
 
@@ -49,6 +50,8 @@ USER_CONF = "# written by miniswan-desktop: no extra start commands\nstart =\n"
 ENCODINGS = "jpeg,png,rgb"
 
 DISPLAY_FILE = "display"
+# Set beside GDK_GL=disable when env() sets it for xpra, so that the start script unsets both.
+GDK_GL_MARK = "MINISWAN_XPRA_GDK_GL"
 
 _GEOMETRY = re.compile(r"^(\d{2,5})x(\d{2,5})\Z")
 
@@ -164,8 +167,11 @@ class XpraSpec:
                 ' || echo "miniswan-desktop: could not set the screen size" >&2; '
             )
         note = shlex.quote(str(self.display_file))
+        # GDK_GL=disable was for xpra alone (env()): the desktop's programs may use GL.
+        own_env = f'[ -n "${GDK_GL_MARK}" ] && unset GDK_GL {GDK_GL_MARK}; '
         script = (
-            f"{resize}( i=0; while [ $i -lt {round(self.wm_wait / 0.05)} ] && ! xprop -root"
+            f"{own_env}{resize}( i=0; while [ $i -lt {round(self.wm_wait / 0.05)} ] &&"
+            " ! xprop -root"
             " _NET_CLIENT_LIST 2>/dev/null | grep -q 'window id # 0x';"
             " do sleep 0.05; i=$((i + 1)); done;"
             f' printf \'%s\\n%s\\n\' "$DISPLAY" "$XAUTHORITY" > {note}.new'
@@ -244,6 +250,11 @@ class XpraSpec:
             XAUTHORITY=str(self.session_dir / ".Xauthority"),
             XPRA_CODEC_SELFTEST="0",
         )
+        if "GDK_GL" not in env:
+            # xpra's own GTK draws nothing with OpenGL, but GDK loads Mesa and LLVM as soon
+            # as the X server offers GLX (about 30 MiB in the xpra process). The start
+            # script takes it back for the desktop's programs (start_child()).
+            env.update(GDK_GL="disable", **{GDK_GL_MARK: "1"})
         return env
 
     def write_config(self) -> None:

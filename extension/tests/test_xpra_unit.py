@@ -188,3 +188,22 @@ async def test_kill_session_reaches_other_process_groups():
 
 async def test_kill_session_never_kills_own_session():
     assert await process.kill_session(os.getsid(0)) == []
+
+
+def test_gdk_gl_is_off_for_xpra_alone(tmp_path: Path):
+    """xpra's GTK gets GDK_GL=disable (no Mesa in the xpra process); the start script takes
+    it back for the desktop's programs, and an operator's own GDK_GL is left alone."""
+    spec = xpra.XpraSpec(session_dir=tmp_path, geometry="1024x768", wm_wait=0)
+    env = spec.env({"PATH": os.environ["PATH"]})
+    assert env["GDK_GL"] == "disable"
+    seen = subprocess.run(
+        [*spec.start_child()[:-3], "sh", "-c", 'echo "${GDK_GL-unset}"'],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert seen == "unset\n"
+    own = spec.env({"PATH": os.environ["PATH"], "GDK_GL": "always"})
+    seen = subprocess.run(
+        [*spec.start_child()[:-3], "sh", "-c", 'echo "${GDK_GL-unset}"'],
+        env=own, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert seen == "always\n"
