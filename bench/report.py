@@ -138,9 +138,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def costs(phases: dict[str, dict[str, Any]]) -> list[tuple[str, str, float]]:
     """The intervals between consecutive first-frame marks (by median time after the click),
-    longest first: (from, to, seconds)."""
+    longest first: (from, to, seconds). Marks before the click (a prepared desktop's start)
+    are not part of what the user waits for."""
     ordered = sorted(
-        ((name, s["median"]) for name, s in phases.items() if s.get("median") is not None),
+        (
+            (name, s["median"])
+            for name, s in phases.items()
+            if s.get("median") is not None and s["median"] >= 0
+        ),
         key=lambda item: item[1],
     )
     gaps = [(a, b, tb - ta) for (a, ta), (b, tb) in zip(ordered, ordered[1:], strict=False)]

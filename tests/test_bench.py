@@ -193,3 +193,17 @@ def test_login_profile_reads_the_hubs_steps_dockers_start_and_the_servers_log() 
     assert server["server_listening"] - server["server_first_log"] == 1.0
     assert login_profile.docker_started_at("not a time") is None
     assert set(login_profile.PHASES) >= set(marks) | set(server) | {"lab_ready"}
+
+
+def test_what_happened_before_the_click_is_no_step_of_the_wait() -> None:
+    """A prepared desktop started long before the click: that gap is not a cost."""
+    phases = {
+        "xpra_xpra_ready": {"median": -30.0},
+        "click": {"median": 0.0},
+        "client_page_requested": {"median": 0.1},
+        "first_frame": {"median": 0.9},
+    }
+    assert report.costs(phases) == [
+        ("client_page_requested", "first_frame", 0.8),
+        ("click", "client_page_requested", 0.1),
+    ]
