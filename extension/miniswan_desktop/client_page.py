@@ -14,10 +14,28 @@ browser's cache instead of fetching them one after the other before the websocke
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
+
+from .shared_data import read_shared
+
+
+@cache
+def client_params() -> dict[str, str]:
+    """The client's URL parameters every page passes (src/client-params.json, with why)."""
+    return {
+        name: value for name, (value, _why) in read_shared("client-params.json")["params"].items()
+    }
+
 
 BUNDLE_PATH = "js/miniswan-client.js"
 """Where the concatenated scripts are served, beside the client's own files."""
+
+# Decoders for video (h264, mpeg1) and audio (aurora), about 1.4 MB: the servers run Xpra
+# with no video encoder and no audio, and every page passes video=false and sound=false
+# (client_params). Only two names of theirs are read outside them, each behind a null check.
+SKIPPED = ("js/lib/jsmpeg.js", "js/lib/broadway/", "js/lib/aurora/")
+STUBS = b"var JSMpeg = null, AV = null;  // miniswan: the decoders are not loaded\n;\n"
 
 # A script of the page, e.g. <script type="text/javascript" src="js/lib/jquery.js"></script>.
 _SCRIPT_TAG = re.compile(
@@ -50,7 +68,7 @@ _WORKER_CHECK = "js/lib/wsworker_check.js"
 _WORKER = "js/Protocol.js"
 _IMPORTS = re.compile(r"importScripts\(([^)]*)\)")
 
-REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\npreload worker scripts"
+REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\npreload worker scripts\n{SKIPPED}"
 """What this module changes, for the client's version (client_files.client_version)."""
 
 
@@ -81,9 +99,12 @@ def rewrite(page: str, worker: list[str] | None = None) -> tuple[str, list[str]]
 
 
 def bundle(www: Path, scripts: list[str]) -> bytes:
-    """The scripts' text, in order, each ended so that the next starts a new statement."""
-    parts = []
+    """The scripts' text, in order, each ended so that the next starts a new statement;
+    SKIPPED ones left out (STUBS first, for the names read elsewhere)."""
+    parts = [STUBS]
     for script in scripts:
+        if script.startswith(SKIPPED):
+            continue
         text = (www / script).read_bytes()
         parts.append(b"// " + script.encode() + b"\n" + text + b"\n;\n")
     return b"".join(parts)

@@ -26,6 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .shared_data import read_shared
+
 SYSTEM_XKB_DIR = Path("/usr/share/X11/xkb")
 RULES_LIST = "rules/evdev.lst"
 HTML5_KEYCODES = Path("/usr/share/xpra/www/js/Keycodes.js")
@@ -337,11 +339,8 @@ def save_preference(path: Path, layout: str, variant: str = "") -> None:
 
 
 def _layout_tables() -> dict[str, Any]:
-    here = Path(__file__).resolve().parent
-    for path in (here / "layouts.json", here.parent / "src" / "layouts.json"):
-        if path.is_file():
-            return json.loads(path.read_text())
-    raise RuntimeError(f"layouts.json is missing beside {here} and in its source checkout")
+    tables: dict[str, Any] = read_shared("layouts.json")
+    return tables
 
 
 _TABLES = _layout_tables()

@@ -1,33 +1,18 @@
 /**
- * The Xpra HTML5 client's URL parameters, in one place.
- *
- * The client falls back to `sessionStorage` for every parameter it is not given, so
- * each one we care about is passed explicitly (see /usr/share/xpra/www/index.html).
+ * The Xpra HTML5 client's URL parameters, in one place: client-params.json (each with why),
+ * which the server's desktop-only page reads too (miniswan_desktop/client_page.py).
  */
+import clientParams from './client-params.json';
 import { layoutForLanguage } from './keyboard';
 
 /** Parameters passed on every client URL. */
-export const XPRA_CLIENT_PARAMS: Readonly<Record<string, string>> = {
-  action: 'connect',
-  // the panel and a browser tab on the same desktop share it instead of stealing it
-  sharing: 'true',
-  steal: 'true',
-  // closing the panel or tab must never stop the desktop
-  exit_with_client: 'false',
-  exit_with_children: 'false',
-  // Xpra's menu, needed to send Ctrl+Alt+... and to disconnect
-  floating_menu: 'true',
-  clipboard: 'true',
-  // reconnect after a network blip; a desktop that stopped is handled by the panel
-  reconnect: 'true',
-  // the server runs with --file-transfer=no --printing=no and no audio
-  file_transfer: 'false',
-  printing: 'false',
-  sound: 'false',
-  // keep Ctrl as Ctrl on macOS (the client swaps Ctrl and Cmd there by default)
-  swap_keys: 'false',
-  encoding: 'auto'
-};
+export const XPRA_CLIENT_PARAMS: Readonly<Record<string, string>> = (() => {
+  const params: Record<string, string> = {};
+  for (const [name, [value]] of Object.entries(clientParams.params)) {
+    params[name] = value;
+  }
+  return params;
+})();
 
 /**
  * The X keyboard layout for a browser language tag, `us` when unknown (the table is

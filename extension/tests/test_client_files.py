@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from miniswan_desktop.client_files import ClientFiles, client_version
-from miniswan_desktop.client_page import BUNDLE_PATH, SCREEN_SCRIPT, rewrite, worker_scripts
+from miniswan_desktop.client_page import (
+    BUNDLE_PATH,
+    SCREEN_SCRIPT,
+    STUBS,
+    bundle,
+    client_params,
+    rewrite,
+    worker_scripts,
+)
 
 # A page like Debian's: scripts of the client, then its own inline code.
 PAGE = """<html><head>
@@ -144,3 +152,8 @@ def test_debians_page_is_rewritten_whole() -> None:
     assert {"js/lib/lz4.js", "js/lib/forge.js"} <= set(worker) <= set(scripts) | set(worker[:1])
     page, _ = rewrite(original, worker)
     assert all(f'<link rel="preload" href="{w}" as="script">' in page for w in worker)
+    # The video and audio decoders stay out (every page passes video=false, sound=false).
+    assert client_params()["video"] == client_params()["sound"] == "false"
+    text = bundle(index.parent, scripts)
+    assert text.startswith(STUBS) and b"// js/Client.js\n" in text
+    assert b"// js/lib/jsmpeg.js" not in text and b"// js/lib/aurora/aurora.js" not in text

@@ -32,6 +32,7 @@ from traitlets.config import Application
 
 from .. import __version__
 from ..client_files import CachedClientFileHandler, ClientFiles
+from ..client_page import client_params
 from ..keyboard import preference_path
 from ..manager import DesktopError, DesktopManager
 from ..session import Desktop
@@ -127,19 +128,15 @@ class DesktopServer(DesktopSettings, Application):
 
     client_params = Dict(
         Unicode(),
-        default_value={
-            "sharing": "true",
-            "clipboard": "true",
-            "floating_menu": "true",
-            "reconnect": "true",
-            "file_transfer": "false",
-            "printing": "false",
-            "sound": "false",
-        },
-        help="""URL parameters of Xpra's HTML5 client (www/index.html: keyboard_layout,
-        encoding, swap_keys, ...). Passed explicitly because the client otherwise falls back
-        to values left in the browser's sessionStorage.""",
+        help="""URL parameters of Xpra's HTML5 client (www/index.html: encoding, swap_keys,
+        ...). Default: the JupyterLab panel's (src/client-params.json, with why each). Passed
+        explicitly because the client otherwise falls back to values left in the browser's
+        sessionStorage.""",
     ).tag(config=True)
+
+    @default("client_params")
+    def _default_client_params(self) -> dict[str, str]:
+        return dict(client_params())
 
     page_title = Unicode("mini-SWAN desktop", help="Title of the desktop page.").tag(config=True)
 

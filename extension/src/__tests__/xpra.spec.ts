@@ -28,6 +28,17 @@ describe('keyboardLayoutFor', () => {
   });
 });
 
+describe('XPRA_CLIENT_PARAMS', () => {
+  it('are the values of client-params.json, which the server reads too', () => {
+    expect(XPRA_CLIENT_PARAMS.swap_keys).toBe('false');
+    expect(XPRA_CLIENT_PARAMS.video).toBe('false');
+    expect(XPRA_CLIENT_PARAMS.sound).toBe('false');
+    expect(
+      Object.values(XPRA_CLIENT_PARAMS).every(v => typeof v === 'string')
+    ).toBe(true);
+  });
+});
+
 describe('xpraClientUrl', () => {
   it('passes every parameter explicitly', () => {
     const url = new URL(

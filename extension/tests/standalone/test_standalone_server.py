@@ -71,6 +71,10 @@ def test_owner_gets_page_client_and_websocket(server: Server, users: None) -> No
     # The client page is the server's cached copy; its websocket goes to the desktop.
     assert re.match(rf"{PREFIX}client/\w+/index.html\?", status["client_url"])
     assert f"path={quote(PREFIX + 'desktop/', safe='')}" in status["client_url"]
+    # The same client parameters as JupyterLab's panel (src/client-params.json), e.g. Ctrl
+    # stays Ctrl on macOS and the client takes over a desktop another client shows.
+    for param in ("swap_keys=false", "steal=true", "exit_with_client=false", "video=false"):
+        assert param in status["client_url"], param
     assert status["geometry"] == "800x600"
 
     page = server.get("", ALICE)
