@@ -56,6 +56,8 @@ def desktop(
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
     page.set_viewport_size({"width": 1400, "height": 900})
     open_lab(page, stack, hub, user, login)
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
     desktop_id = launch_desktop(page)
     client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe')
     facts = wait_for_drawn_window(client)
@@ -70,6 +72,7 @@ def desktop(
         "pid": pid,
         "container": container,
         "env": session_env(container, pid),
+        "sockets": sockets,
     }
 
 
@@ -77,6 +80,11 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
     page: Page, hub: HubAPI, user: str, desktop: dict
 ) -> None:
     token = uuid.uuid4().hex[:8]
+    # The client passed its exact size on its websocket's URL, so that the server gave the
+    # screen a mode of that size before Xpra heard the client (no half-second pause).
+    first = next(url for url in desktop["sockets"] if f"/desktops/{desktop['id']}/" in url)
+    facts = desktop["facts"]
+    assert first.endswith(f"/?screen={facts['width']}x{facts['height']}"), first
     # The toolbar says the clipboard is shared (permission granted to this page).
     expect(page.locator(".miniswan-ClipboardButton")).to_have_attribute(
         "data-clipboard", "granted"
