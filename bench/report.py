@@ -173,13 +173,15 @@ def findings(results: dict[str, Any]) -> list[str]:
         )
     assets = get(results, "proxy_overhead", "assets")
     if assets:
-        count = len(assets["direct"].get("assets", []))
+        direct_count = len(assets["direct"].get("assets", []))
+        served_count = len(assets["proxied"].get("assets", []))
         bulk = get(results, "proxy_overhead", "bulk", "ratio_proxied_to_direct")
         out.append(
-            f"Proxies: loading the client's {count} files costs "
-            f"{fmt(assets['ratio_proxied_to_direct'], 1)}x through configurable-http-proxy + "
-            "jupyter-server-proxy what it costs on the socket (per request overhead), and bulk "
-            f"transfer runs at {fmt(bulk, 2)}x the direct throughput."
+            f"Proxies: the client's page as served ({served_count} files, through "
+            "configurable-http-proxy and the Jupyter server) loads in "
+            f"{fmt(assets['ratio_proxied_to_direct'], 1)}x the time of Xpra's own page on the "
+            f"socket ({direct_count} files), and bulk transfer runs at {fmt(bulk, 2)}x the "
+            "direct throughput."
         )
     levels = get(results, "memory", "levels") or []
     if len(levels) > 1 and levels[1].get("breakdown_first_desktop"):
