@@ -29,7 +29,7 @@ from typing import Any
 
 from tornado import web
 
-from .client_page import BUNDLE_PATH, REWRITE_RULES, bundle, rewrite, worker_scripts
+from .client_page import BUNDLE_PATH, REWRITE_RULES, bundle, rewrite
 
 XPRA_WWW = "/usr/share/xpra/www"
 """Where Debian's xpra installs its HTML5 client (package xpra, with libjs-jquery(-ui))."""
@@ -97,9 +97,7 @@ class ClientFiles:
     def _page(self) -> tuple[bytes, bytes | None]:
         with self._lock:
             if self._rewritten is None:
-                protocol = self.www / "js" / "Protocol.js"
-                worker = worker_scripts(protocol.read_text()) if protocol.is_file() else []
-                page, scripts = rewrite((self.www / "index.html").read_text(), worker)
+                page, scripts = rewrite((self.www / "index.html").read_text())
                 packed = gzip.compress(bundle(self.www, scripts), 6, mtime=0) if scripts else None
                 self._rewritten = (page.encode(), packed)
             return self._rewritten

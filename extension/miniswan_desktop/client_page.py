@@ -6,9 +6,12 @@ Why one file: a browser loading the client for the first time fetched each scrip
 click and the first frame. The scripts are classic ones that share globals, so running them
 concatenated, in the page's order, is what the page did; only a `"use strict"` at the top of
 a later file no longer applies (code written for strict mode runs unchanged without it).
-The files stay available on their own: Xpra's protocol worker imports some of them, which
-the page asks for early (`<link rel="preload">`), so that the worker finds them in the
-browser's cache instead of fetching them one after the other before the websocket opens.
+The files stay available on their own.
+
+Xpra's protocol runs in the page, not in a web worker (`XPRA_CLIENT_FORCE_NO_WORKER`, set
+after the scripts): the worker fetched and compiled six of the same libraries again, one
+after the other, before the websocket opened, on every page load (about 0.1 s). The client
+still asks whether websockets work in workers (js/lib/wsworker_check.js, preloaded).
 """
 
 from __future__ import annotations
@@ -63,36 +66,27 @@ $(document).ready(function () {
 </script>
 """
 
-# The worker Xpra's client starts (js/Client.js) and the scripts it imports (js/Protocol.js).
+# What the client's connect() starts before it connects (js/Client.js): asked for early.
 _WORKER_CHECK = "js/lib/wsworker_check.js"
-_WORKER = "js/Protocol.js"
-_IMPORTS = re.compile(r"importScripts\(([^)]*)\)")
+# Ends the bundle, after Client.js has declared it false.
+NO_WORKER = b"XPRA_CLIENT_FORCE_NO_WORKER = true;  // miniswan: the protocol runs in the page\n"
 
-REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\npreload worker scripts\n{SKIPPED}"
+REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{_WORKER_CHECK}\n{SKIPPED}\n{NO_WORKER!r}"
 """What this module changes, for the client's version (client_files.client_version)."""
 
 
-def worker_scripts(protocol_js: str) -> list[str]:
-    """What Xpra's protocol worker loads: its check, itself, and what it imports (paths
-    relative to the worker, under js/)."""
-    found = _IMPORTS.search(protocol_js)
-    imported = re.findall(r"'([^']+)'|\"([^\"]+)\"", found.group(1)) if found else []
-    return [_WORKER_CHECK, _WORKER, *(f"js/{a or b}" for a, b in imported)]
-
-
-def rewrite(page: str, worker: list[str] | None = None) -> tuple[str, list[str]]:
+def rewrite(page: str) -> tuple[str, list[str]]:
     """The page with its scripts replaced by one tag for BUNDLE_PATH (where the first of
-    them was) followed by SCREEN_SCRIPT and a preload of each of the `worker`'s scripts,
-    and the scripts' paths in their order. A page without such scripts comes back
-    unchanged, with no paths."""
+    them was) followed by a preload of the worker check and SCREEN_SCRIPT, and the scripts'
+    paths in their order. A page without such scripts comes back unchanged, with no paths."""
     scripts = _SCRIPT_TAG.findall(page)
     if not scripts:
         return page, []
     first = _SCRIPT_TAG.search(page)
     assert first is not None
-    preloads = "".join(f'<link rel="preload" href="{w}" as="script">\n' for w in worker or [])
     ours = (
-        f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>\n{preloads}{SCREEN_SCRIPT}'
+        f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>\n'
+        f'<link rel="preload" href="{_WORKER_CHECK}" as="script">\n{SCREEN_SCRIPT}'
     )
     head = page[: first.start()] + ours
     return head + _SCRIPT_TAG.sub("", page[first.start() :]), scripts
@@ -100,11 +94,11 @@ def rewrite(page: str, worker: list[str] | None = None) -> tuple[str, list[str]]
 
 def bundle(www: Path, scripts: list[str]) -> bytes:
     """The scripts' text, in order, each ended so that the next starts a new statement;
-    SKIPPED ones left out (STUBS first, for the names read elsewhere)."""
+    SKIPPED ones left out (STUBS first, for the names read elsewhere), NO_WORKER last."""
     parts = [STUBS]
     for script in scripts:
         if script.startswith(SKIPPED):
             continue
         text = (www / script).read_bytes()
         parts.append(b"// " + script.encode() + b"\n" + text + b"\n;\n")
-    return b"".join(parts)
+    return b"".join([*parts, NO_WORKER])

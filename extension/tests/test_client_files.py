@@ -11,12 +11,12 @@ import pytest
 from miniswan_desktop.client_files import ClientFiles, client_version
 from miniswan_desktop.client_page import (
     BUNDLE_PATH,
+    NO_WORKER,
     SCREEN_SCRIPT,
     STUBS,
     bundle,
     client_params,
     rewrite,
-    worker_scripts,
 )
 
 # A page like Debian's: scripts of the client, then its own inline code.
@@ -103,7 +103,7 @@ async def test_the_page_loads_its_scripts_as_one_file_then_puts_its_size_on_the_
     script that adds `?screen=WxH` to the client's `path` (the proxy's cue to give the
     screen that mode, see desktop_proxy.py), before the client's own code; both cached like
     the other files, the bundle gzipped for a browser that takes it. The files stay
-    available on their own (Xpra's protocol worker imports some)."""
+    available on their own."""
     version = client_version(www)
     r = await jp_fetch("desktops", "client", version, "index.html")
     page = r.body.decode()
@@ -146,14 +146,12 @@ def test_debians_page_is_rewritten_whole() -> None:
     assert "js/Client.js" in scripts and len(scripts) == original.count(' src="js/')
     assert page.count(" src=") == 1 and page.count(BUNDLE_PATH) == 1
     assert rewrite("<html>no scripts</html>") == ("<html>no scripts</html>", [])
-    # What the protocol worker loads is asked for early, so that it comes from the cache.
-    worker = worker_scripts((index.parent / "js" / "Protocol.js").read_text())
-    assert worker[:2] == ["js/lib/wsworker_check.js", "js/Protocol.js"]
-    assert {"js/lib/lz4.js", "js/lib/forge.js"} <= set(worker) <= set(scripts) | set(worker[:1])
-    page, _ = rewrite(original, worker)
-    assert all(f'<link rel="preload" href="{w}" as="script">' in page for w in worker)
+    # The worker check the client starts before it connects is asked for early.
+    assert '<link rel="preload" href="js/lib/wsworker_check.js" as="script">' in page
     # The video and audio decoders stay out (every page passes video=false, sound=false).
     assert client_params()["video"] == client_params()["sound"] == "false"
     text = bundle(index.parent, scripts)
     assert text.startswith(STUBS) and b"// js/Client.js\n" in text
+    # The protocol runs in the page: the flag comes after Client.js declares it.
+    assert b"var XPRA_CLIENT_FORCE_NO_WORKER = false" in text and text.endswith(NO_WORKER)
     assert b"// js/lib/jsmpeg.js" not in text and b"// js/lib/aurora/aurora.js" not in text
