@@ -69,7 +69,7 @@ class XpraProxyMixin(JsonErrorsMixin):
             reason = f": {desktop.reason}" if desktop.reason else ""
             raise web.HTTPError(503, f"desktop {desktop.id} is {desktop.state}{reason}")
         # The client page passes its exact size on the websocket's URL (`path=...?screen=WxH`,
-        # xpra.ts): with a screen mode of that size in place Xpra answers its hello at once.
+        # client_page.py): with a screen mode of that size in place Xpra answers its hello at once.
         screen = self.get_query_argument("screen", "")  # type: ignore[attr-defined]
         if screen:
             await desktop.add_screen_mode(screen)

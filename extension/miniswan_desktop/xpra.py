@@ -147,7 +147,7 @@ class XpraSpec:
         return self.session_dir / DISPLAY_FILE
 
     def start_child(self) -> list[str]:
-        """The start command, run in a screen of `geometry`, after the display is noted.
+        """The start command, run in a screen of `geometry`, noting the display when ready.
 
         Xvfb starts at the framebuffer's size; without the resize the start command's
         windows would be placed (centred, by openbox) on that large screen, and the first
