@@ -15,7 +15,7 @@ import requests
 from .common import SPAWN_TIMEOUT_S, Bench, run_host_probe
 from .stats import summary
 
-LEVELS = (1, 5, 10)
+LEVELS = (1, 5, 10, 20)
 STEPS = ("login", "spawn", "desktop", "connect", "total")
 
 

@@ -18,9 +18,10 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, Request, expect
 
-from . import login_profile, xpra_log
+from . import xpra_log
 from .canvas import wait_first_frame
-from .common import SPAWN_TIMEOUT_S, Bench, now
+from .common import Bench, now
+from .login import login_to_lab
 from .stats import summary
 
 DESKTOP_CARD = re.compile(r"^\s*Desktop\s*$")
@@ -28,58 +29,6 @@ DESKTOP_CARD = re.compile(r"^\s*Desktop\s*$")
 # session that runs one program alone, which no desktop is prepared for. (Not anchored: the
 # card's text holds more than its label.)
 APP_CARD = re.compile(r"Plot browser")
-
-
-def login_to_lab(page: Page, bench: Bench, user: str) -> dict[str, float]:
-    """Log in through the form, start the default session on the spawn page, wait for the
-    Launcher. Returns wall-clock marks: the browser's, and the server side's
-    (login_profile.py: the hub's spawn steps, Docker, the single-user server's log)."""
-    t: dict[str, float] = {}
-    lab_path = f"/user/{user}/lab"
-
-    def on_request(request: Request) -> None:
-        if request.resource_type == "document" and request.url.split("?")[0].endswith(lab_path):
-            t.setdefault("lab_page_requested", now())
-
-    def on_response(response: Any) -> None:
-        url = response.url.split("?")[0]
-        if response.request.resource_type == "document" and url.endswith(lab_path):
-            if response.status == 200:
-                t.setdefault("lab_page_answered", now())
-
-    def on_dom_loaded(_: Any) -> None:
-        if "lab_page_answered" in t:  # JupyterLab's page, not the hub's
-            t.setdefault("lab_dom_loaded", now())
-
-    page.on("request", on_request)
-    page.on("response", on_response)
-    page.on("domcontentloaded", on_dom_loaded)
-    page.goto(f"{bench.stack.url}/hub/login")
-    page.locator("#username_input").fill(user)
-    page.locator("#password_input").fill(bench.stack.user_password)
-    t["login_submit"] = now()
-    page.locator("#login_submit").click()
-    start = page.get_by_role("button", name="Start")
-    launcher = page.locator(".jp-Launcher")
-    expect(start.or_(launcher)).to_be_visible(timeout=60_000)
-    if start.is_visible():
-        t["spawn_form"] = now()
-        t["start_clicked"] = now()
-        start.click()
-    expect(launcher).to_be_visible(timeout=SPAWN_TIMEOUT_S * 1000)
-    t["lab_ready"] = now()
-    page.remove_listener("request", on_request)
-    page.remove_listener("response", on_response)
-    page.remove_listener("domcontentloaded", on_dom_loaded)
-    try:
-        t.update(
-            login_profile.server_marks(
-                f"{bench.stack.project}-hub-1", bench.container(user), user, t["login_submit"]
-            )
-        )
-    except Exception as exc:  # the profile explains; a missing part must not lose the sample
-        bench.log(f"login profile of {user} incomplete: {exc}")
-    return t
 
 
 def click_desktop(
@@ -243,7 +192,6 @@ def sample_prepared(page: Page, bench: Bench, user: str, index: int) -> dict[str
         "reopen_s": reopen_s,
         "click_to_first_frame_warm_s": warm["marks"]["first_frame"] - warm["marks"]["click"],
         "click_to_first_frame_app_s": app["marks"]["first_frame"] - app["marks"]["click"],
-        "login_marks": relative(login, "login_submit"),
         "desktop_marks": relative(desktop["marks"], "click"),
         "warm_marks": relative(warm["marks"], "click"),
         "xpra_log": desktop["xpra_log"],
@@ -299,12 +247,9 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
         return summary([s[key] for s in ok if key in s])
 
     phases: dict[str, list[float]] = {}
-    login_phases: dict[str, list[float]] = {}
     for s in ok:
         for name, value in s.get("desktop_marks", {}).items():
             phases.setdefault(name, []).append(value)
-        for name, value in s.get("login_marks", {}).items():
-            login_phases.setdefault(name, []).append(value)
     return {
         "samples": samples,
         "login_to_lab_s": figure("login_to_lab_s"),
@@ -314,5 +259,4 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
         "click_to_first_frame_app_s": figure("click_to_first_frame_app_s"),
         "reopen_s": figure("reopen_s"),
         "phases_after_click_s": {k: summary(v) for k, v in phases.items()},
-        "login_phases_s": {k: summary(v) for k, v in login_phases.items()},
     }

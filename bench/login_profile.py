@@ -2,7 +2,7 @@
 `spawn step` lines, miniswan_hub/progress.py), the container's start (Docker), the
 single-user server's own log (its first line: the session wrapper and the stack's setup are
 done and Python runs; "is running at": it listens), and the hub's "took N seconds to start".
-The browser's marks (form, JupyterLab page, Launcher) are taken by first_frame.py. All are
+The browser's marks (form, JupyterLab page, Launcher, desktop drawn) are taken by login.py. All are
 wall-clock seconds, comparable with `common.now()`.
 """
 
@@ -46,6 +46,8 @@ PHASES = {
     "lab_page_answered": "browser: JupyterLab's page received",
     "lab_dom_loaded": "browser: page parsed (DOMContentLoaded)",
     "lab_ready": "browser: JupyterLab's Launcher shown",
+    "desktop_page": "browser: the desktop-only page reached",
+    "first_frame": "browser: the desktop's first window drawn",
 }
 
 

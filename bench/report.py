@@ -22,7 +22,24 @@ TARGETS = {
     "assets_ratio": 1.5,
     "ws_ratio": 1.2,
     "concurrent_users": 10,
+    "concurrent_spawn_p95_s": 25.0,
+    "more_users": 20,
+    "login_lab_returning_s": 5.0,
+    "login_lab_first_s": 7.0,
+    "login_desktop_returning_s": 6.0,
+    "login_desktop_first_s": 8.0,
 }
+# The login part's four figures (bench/login.py): its key -> the report's words, the target.
+LOGINS = {
+    "jupyterlab_returning": (
+        "login -> JupyterLab Launcher, returning user", "login_lab_returning_s"),
+    "jupyterlab_first": (
+        "login -> JupyterLab Launcher, a user's first login", "login_lab_first_s"),
+    "desktop_returning": (
+        "desktop-only: login -> desktop drawn, returning user", "login_desktop_returning_s"),
+    "desktop_first": (
+        "desktop-only: login -> desktop drawn, first login", "login_desktop_first_s"),
+}  # fmt: skip
 # What each first-frame mark means, in the order they normally happen.
 PHASES = {
     "click": "click on the Desktop card",
@@ -98,8 +115,25 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     idle = get(results, "memory", "idle_desktop_pss_mib")
     further = get(results, "memory", "further_desktop_pss_mib")
     ten = concurrency_level(results, TARGETS["concurrent_users"])
-    failures = None if ten is None else ten["failed"]
+    more = concurrency_level(results, TARGETS["more_users"])
     t = TARGETS
+    logins = [
+        target(
+            f"{label} (median)", get(results, "login", key, "seconds", "median"), t[limit], " s"
+        )
+        for key, (label, limit) in LOGINS.items()
+    ]
+    crowd = [
+        target(
+            f"{t['concurrent_users']} users at once: spawn p95",
+            get(ten, "steps", "spawn", "p95"),
+            t["concurrent_spawn_p95_s"],
+            " s",
+            1,
+        ),
+        failures_row(ten, t["concurrent_users"]),
+        failures_row(more, t["more_users"], get(more, "steps", "spawn", "p95")),
+    ]
     return [
         target("Desktop click -> first window drawn (median)", ff, t["first_frame_s"], " s"),
         target(
@@ -127,13 +161,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         target("each further idle desktop, PSS", further, t["further_desktop_mib"], " MiB", 0),
         target("HTML5 client page load, as served / direct", assets, t["assets_ratio"], "x"),
         target("websocket hello, proxied / direct", ws, t["ws_ratio"], "x"),
-        {
-            "what": f"{TARGETS['concurrent_users']} users at once: failures",
-            "target": "0",
-            "measured": "n/a" if failures is None else str(failures),
-            "verdict": "not measured" if failures is None else verdict(failures, 1),
-        },
+        *logins,
+        *crowd,
     ]
+
+
+def failures_row(level: dict[str, Any] | None, users: int, p95: float | None = None) -> dict:
+    """The targets table's row for N users at once: no failures (and the spawn p95 said)."""
+    failures = None if level is None else level["failed"]
+    measured = "n/a" if failures is None else str(failures)
+    if p95 is not None:
+        measured += f" (spawn p95 {fmt(p95, 1)} s)"
+    return {
+        "what": f"{users} users at once: failures",
+        "target": "0",
+        "measured": measured,
+        "verdict": "not measured" if failures is None else verdict(failures, 1),
+    }
 
 
 def costs(phases: dict[str, dict[str, Any]]) -> list[tuple[str, str, float]]:
@@ -169,7 +213,7 @@ def findings(results: dict[str, Any]) -> list[str]:
         a, b, seconds = costs(phases)[0]
         out.append(
             f"First frame: the longest step is {fmt(seconds)} s from *{PHASES.get(a, a)}* to "
-            f"*{PHASES.get(b, b)}* (median; full profile in section 1)."
+            f"*{PHASES.get(b, b)}* (median; full profile in section 2)."
         )
     assets = get(results, "proxy_overhead", "assets")
     if assets:
@@ -224,13 +268,66 @@ def section_machine(results: dict[str, Any]) -> str:
     )
 
 
+def section_login(results: dict[str, Any]) -> str:
+    lo = results.get("login")
+    if not lo:
+        return "## 1. Login\n\nNot measured."
+    rows = []
+    for key, (label, _) in LOGINS.items():
+        s = lo[key]["seconds"]
+        rows.append([label, str(s["n"]), fmt(s["median"]), fmt(s["min"]), fmt(s["max"]),
+                     str(lo[key]["failed"])])  # fmt: skip
+    parts = [
+        "## 1. Login (Chromium, warm images)",
+        "From the login form submitted to the JupyterLab Launcher shown, or for a desktop-only "
+        "session to the desktop's first window drawn. A first login is a user the hub has never "
+        "spawned (EOS home, key and network made on the way); a returning one is the same user "
+        "again, server stopped, in a fresh browser with nothing cached (bench/login.py).",
+        table(["login", "n", "median s", "min s", "max s", "failed"], rows),
+    ]
+    errors = [s for s in lo["samples"] if not s["ok"]]
+    if errors:
+        parts.append(
+            "Failures:\n\n"
+            + "\n".join(f"- `{s['user']}` ({s['session']}, {s['kind']}): {s['error'][:300]}"
+                        for s in errors)
+        )  # fmt: skip
+    for session, title in (("jupyterlab", "JupyterLab"), ("desktop", "desktop-only")):
+        first = lo[f"{session}_first"]["phases_s"]
+        returning = lo[f"{session}_returning"]["phases_s"]
+        if not (first or returning):
+            continue
+        names = sorted(
+            set(first) | set(returning),
+            key=lambda n: (returning.get(n) or first.get(n) or {}).get("median") or 0,
+        )
+        phase_rows = [
+            [LOGIN_PHASES.get(n, n), f"`{n}`", fmt(get(first, n, "median")),
+             fmt(get(returning, n, "median"))]
+            for n in names
+        ]  # fmt: skip
+        top = [
+            f"- **{fmt(seconds)} s** from *{LOGIN_PHASES.get(a, a)}* to *{LOGIN_PHASES.get(b, b)}*"
+            for a, b, seconds in costs(returning or first)[:4]
+        ]
+        parts += [
+            f"### Where a {title} login's time goes (median seconds after the submit)\n\n"
+            "Browser marks from Playwright; `hub_*` from the hub's `spawn step` log lines, "
+            "`container_started` from Docker, `server_*` from the server's log "
+            "(bench/login_profile.py; same clock).",
+            table(["phase", "mark", "first login", "returning"], phase_rows),
+            "Longest intervals of a returning login (medians):\n\n" + "\n".join(top),
+        ]
+    return "\n\n".join(parts)
+
+
 def section_first_frame(results: dict[str, Any]) -> str:
     ff = results.get("first_frame")
     if not ff:
-        return "## 1. Login and first frame\n\nNot measured."
+        return "## 2. First frame\n\nNot measured."
     rows = []
     for key, label in (
-        ("login_to_lab_s", "login form submitted -> JupyterLab Launcher shown"),
+        ("login_to_lab_s", "(before the clicks) first login -> JupyterLab Launcher shown"),
         ("click_to_first_frame_s", '"Desktop" click -> first window drawn (prepared desktop)'),
         ("reopen_s", "panel closed, desktop opened again from Running -> drawn"),
         ("click_to_first_frame_warm_s", "second desktop, browser cache warm -> drawn"),
@@ -259,7 +356,7 @@ def section_first_frame(results: dict[str, Any]) -> str:
         for a, b, seconds in gaps[:4]
     ]
     parts = [
-        "## 1. Login and first frame (Chromium, warm images)",
+        "## 2. First frame (Chromium, warm images)",
         table(["step", "n", "median s", "min s", "max s"], rows),
     ]
     if failed:
@@ -278,31 +375,13 @@ def section_first_frame(results: dict[str, Any]) -> str:
         table(["phase", "mark", "median", "min", "max"], phase_rows),
         "Longest intervals (medians):\n\n" + "\n".join(top),
     ]
-    login = ff.get("login_phases_s") or {}
-    if login:
-        login_rows = [
-            [LOGIN_PHASES.get(n, n), f"`{n}`", fmt(s["median"]), fmt(s["min"]), fmt(s["max"])]
-            for n, s in sorted(login.items(), key=lambda kv: kv[1]["median"] or 0)
-        ]
-        login_top = [
-            f"- **{fmt(seconds)} s** from *{LOGIN_PHASES.get(a, a)}* to *{LOGIN_PHASES.get(b, b)}*"
-            for a, b, seconds in costs(login)[:4]
-        ]
-        parts += [
-            "### Where one login's time goes (seconds after the login form is submitted)\n\n"
-            "Browser marks from Playwright; `hub_*` from the hub's `spawn step` log lines, "
-            "`container_started` from Docker, `server_*` from the single-user server's log "
-            "(bench/login_profile.py; same clock).",
-            table(["phase", "mark", "median", "min", "max"], login_rows),
-            "Longest intervals (medians):\n\n" + "\n".join(login_top),
-        ]
     return "\n\n".join(parts)
 
 
 def section_proxy(results: dict[str, Any]) -> str:
     po = results.get("proxy_overhead")
     if not po:
-        return "## 2. Proxy overhead\n\nNot measured."
+        return "## 3. Proxy overhead\n\nNot measured."
     rows = []
     labels = {
         "ws": ("websocket connect + Xpra hello -> first server packet", "ms", 1000),
@@ -328,7 +407,7 @@ def section_proxy(results: dict[str, Any]) -> str:
         )
     return "\n\n".join(
         [
-            "## 2. Proxy overhead",
+            "## 3. Proxy overhead",
             "The same desktop reached directly on its unix socket (probe run inside the "
             "container) and through configurable-http-proxy + jupyter-server-proxy (the same "
             "probe on the host), alternating. Ratios are proxied / direct medians: for latency "
@@ -341,7 +420,7 @@ def section_proxy(results: dict[str, Any]) -> str:
 def section_peer(results: dict[str, Any]) -> str:
     pe = results.get("peer")
     if not pe:
-        return "## 3. Peer: jupyter-remote-desktop-proxy\n\nNot measured."
+        return "## 4. Peer: jupyter-remote-desktop-proxy\n\nNot measured."
     rows = []
     for key, label, unit in (
         ("first_frame_s", "ask -> first window drawn", "s"),
@@ -361,7 +440,7 @@ def section_peer(results: dict[str, Any]) -> str:
         )
     return "\n\n".join(
         [
-            "## 3. Peer: jupyter-remote-desktop-proxy (TigerVNC + noVNC)",
+            "## 4. Peer: jupyter-remote-desktop-proxy (TigerVNC + noVNC)",
             f"Both in one Jupyter server of the same image (`bench/peer.Dockerfile`), both "
             f"running openbox + xterm at {pe['geometry']}, opened in Chromium without "
             "JupyterLab around them. Ours: from the REST call creating the desktop; the peer: "
@@ -374,7 +453,7 @@ def section_peer(results: dict[str, Any]) -> str:
 def section_memory(results: dict[str, Any]) -> str:
     mem = results.get("memory")
     if not mem:
-        return "## 4. Memory\n\nNot measured."
+        return "## 5. Memory\n\nNot measured."
     rows = []
     for level in mem["levels"]:
         each = level.get("pss_per_desktop", {})
@@ -390,7 +469,7 @@ def section_memory(results: dict[str, Any]) -> str:
     breakdown = [[process_name(p["cmd"]), fmt(p["pss_mib"], 1)] for p in first]
     return "\n\n".join(
         [
-            "## 4. Memory of idle desktops (no client connected)",
+            "## 5. Memory of idle desktops (no client connected)",
             f"One server, desktops at {mem['geometry']}; PSS shares libraries fairly between "
             "processes, so desktops' figures add up. The container's working set is what "
             "`docker stats` shows (usage minus inactive file cache), Jupyter server included.",
@@ -413,7 +492,7 @@ def section_memory(results: dict[str, Any]) -> str:
 def section_concurrency(results: dict[str, Any]) -> str:
     co = results.get("concurrency")
     if not co:
-        return "## 5. Concurrency\n\nNot measured."
+        return "## 6. Concurrency\n\nNot measured."
     rows = []
     for level in co["levels"]:
         row = [str(level["users"]), f"{level['succeeded']}/{level['users']}"]
@@ -428,7 +507,7 @@ def section_concurrency(results: dict[str, Any]) -> str:
         rows.append(row)
     errors = [e for level in co["levels"] for e in level["errors"]]
     parts = [
-        "## 5. Concurrency (REST API and websocket clients, no browsers)",
+        "## 6. Concurrency (REST API and websocket clients, no browsers)",
         "N users start at the same moment: login (a token from the password), spawn (until "
         "the hub says ready), desktop (created and running), connect (websocket through the "
         "proxies, Xpra hello answered). Seconds p50 / p95 per step; hub CPU in % of one core "
@@ -456,7 +535,7 @@ def section_concurrency(results: dict[str, Any]) -> str:
 def section_up(results: dict[str, Any]) -> str:
     up = results.get("up_times")
     if not up:
-        return "## 6. `nox -s up` times\n\nNot measured."
+        return "## 7. `nox -s up` times\n\nNot measured."
     rows = []
     labels = {
         "warm_fresh": "warm: images cached, stack not running",
@@ -472,7 +551,7 @@ def section_up(results: dict[str, Any]) -> str:
         rows.append([labels["cold"], "not run (`--quick` or `--no-cold`)", "", ""])
     return "\n\n".join(
         [
-            "## 6. `nox -s up` times",
+            "## 7. `nox -s up` times",
             "Build (both images) then `docker compose up` until the hub answers through the "
             "proxy, in seconds. The engine is shared, so it is never pruned: the cold build "
             "uses its own image tags and `--no-cache`.",
@@ -500,6 +579,7 @@ def markdown(results: dict[str, Any], plots: list[str]) -> str:
         )
     parts += [
         section_machine(results),
+        section_login(results),
         section_first_frame(results),
         section_proxy(results),
         section_peer(results),

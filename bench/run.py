@@ -23,7 +23,7 @@ from playwright.sync_api import sync_playwright
 
 from tools.stack import Stack
 
-from . import concurrency, first_frame, memory, peer, proxy_overhead, report, up_times
+from . import concurrency, first_frame, login, memory, peer, proxy_overhead, report, up_times
 from .common import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -35,7 +35,7 @@ from .common import (
     settings_from_env,
 )
 
-PARTS = ("first_frame", "proxy_overhead", "peer", "memory", "concurrency", "up_times")
+PARTS = ("login", "first_frame", "proxy_overhead", "peer", "memory", "concurrency", "up_times")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             steps: dict[str, Callable[[], Any]] = {
+                "login": lambda: login.run(bench, browser),
                 "first_frame": lambda: first_frame.run(bench, browser),
                 "proxy_overhead": lambda: proxy_overhead.run(bench),
                 "peer": lambda: run_peer(bench, browser),

@@ -99,6 +99,24 @@ def results(first_frame_s: float, failures: int) -> dict:
             "click_to_first_frame_s": stats.summary([first_frame_s]),
             "phases_after_click_s": {k: stats.summary([v]) for k, v in phases.items()},
         },
+        "login": {
+            "samples": [
+                {"user": "lj1", "session": "jupyterlab", "kind": "first", "ok": True},
+                {"user": "ld1", "session": "desktop", "kind": "first", "ok": False,
+                 "error": "TimeoutError: no window drawn"},
+            ],
+            "jupyterlab_first": {"seconds": stats.summary([6.5]), "failed": 0,
+                                 "phases_s": {"login_submit": stats.summary([0.0]),
+                                              "hub_options": stats.summary([0.4]),
+                                              "lab_ready": stats.summary([6.5])}},
+            "jupyterlab_returning": {"seconds": stats.summary([5.5]), "failed": 0,
+                                     "phases_s": {"login_submit": stats.summary([0.0]),
+                                                  "server_first_log": stats.summary([2.0]),
+                                                  "lab_ready": stats.summary([5.5])}},
+            "desktop_first": {"seconds": stats.summary([]), "failed": 1, "phases_s": {}},
+            "desktop_returning": {"seconds": stats.summary([4.0]), "failed": 0,
+                                  "phases_s": {}},
+        },
         "concurrency": {
             "levels": [
                 {
@@ -125,6 +143,15 @@ def test_targets_say_met_missed_or_not_measured() -> None:
     assert verdicts[FIRST_FRAME] == "met"
     assert verdicts["10 users at once: failures"] == "met"
     assert verdicts["idle desktop PSS (Xpra + Xvfb + openbox + xterm)"] == "not measured"
+    # Login: 5.5 s misses the returning user's 5 s, 6.5 s meets the first login's 7 s.
+    assert verdicts["login -> JupyterLab Launcher, returning user (median)"] == "missed"
+    assert verdicts["login -> JupyterLab Launcher, a user's first login (median)"] == "met"
+    assert verdicts["desktop-only: login -> desktop drawn, returning user (median)"] == "met"
+    assert verdicts["desktop-only: login -> desktop drawn, first login (median)"] == (
+        "not measured"
+    )
+    assert verdicts["10 users at once: spawn p95"] == "met"
+    assert verdicts["20 users at once: failures"] == "not measured"
     verdicts = {t["what"]: t["verdict"] for t in report.targets(results(1.2, 2))}
     assert verdicts[FIRST_FRAME] == "missed"
     assert verdicts["10 users at once: failures"] == "missed"
@@ -142,7 +169,15 @@ def test_markdown_report_has_targets_failures_errors_and_plots() -> None:
     assert "**2.50 s** from *xpra says ready* to *last client script/stylesheet loaded*" in text
     assert "1 sample(s) failed" in text and "TimeoutError: server not ready" in text
     assert "the peer image did not build" in text
-    assert "## 3. Peer: jupyter-remote-desktop-proxy\n\nNot measured." in text
+    assert "## 4. Peer: jupyter-remote-desktop-proxy\n\nNot measured." in text
+    # The login section: its figures, failures, and the profile of a returning login.
+    assert "| login -> JupyterLab Launcher, returning user | 1 | 5.50 |" in text
+    assert "`ld1` (desktop, first): TimeoutError: no window drawn" in text
+    assert (
+        "| container: session wrapper done, the server's Python logs | `server_first_log` |"
+        in text
+    )
+    assert "**3.50 s** from *container: session wrapper done" in text
     assert "![memory.png](memory.png)" in text
 
 
@@ -207,3 +242,28 @@ def test_what_happened_before_the_click_is_no_step_of_the_wait() -> None:
         ("client_page_requested", "first_frame", 0.8),
         ("click", "client_page_requested", 0.1),
     ]
+
+
+def test_login_samples_are_grouped_by_session_and_kind() -> None:
+    from bench import login
+
+    def sample(session: str, kind: str, seconds: float | None) -> dict:
+        if seconds is None:
+            return {"user": "u", "session": session, "kind": kind, "ok": False, "error": "x"}
+        marks = {"login_submit": 0.0, login.end_mark(session): seconds}
+        return {"user": "u", "session": session, "kind": kind, "ok": True,
+                "seconds": seconds, "marks": marks}  # fmt: skip
+
+    out = login.summarise(
+        [
+            sample("jupyterlab", "first", 7.0),
+            sample("jupyterlab", "returning", 4.0),
+            sample("jupyterlab", "returning", 6.0),
+            sample("desktop", "first", None),
+        ]
+    )
+    assert out["jupyterlab_returning"]["seconds"]["median"] == 5.0
+    assert out["jupyterlab_returning"]["phases_s"]["lab_ready"]["max"] == 6.0
+    assert out["jupyterlab_first"]["seconds"]["n"] == 1
+    assert (out["desktop_first"]["failed"], out["desktop_first"]["seconds"]["n"]) == (1, 0)
+    assert out["desktop_returning"]["phases_s"] == {}
