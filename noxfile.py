@@ -263,6 +263,22 @@ def lint(session: nox.Session) -> None:
         jlpm(session, "lint:check")
 
 
+# Packages a lock leaves out although a dependency asks for them (the images install their
+# locks with --no-deps). rfc3987-syntax is jsonschema's "format-nongpl" checker for the `iri`
+# format, pulled in through jupyter-events: importing it compiles ~35 Lark parsers, 1.1 s of
+# every Jupyter server's start on these machines (docs/operations.md), for a format no Jupyter
+# schema uses; without it jsonschema leaves that one format unchecked. lark is its only user.
+OMITTED_FROM_LOCK = {
+    "services/user/requirements.in": ("rfc3987-syntax", "lark"),
+    "bench/peer-requirements.in": ("rfc3987-syntax", "lark"),
+}
+
+
+def omitted(path: str) -> list[str]:
+    """uv's arguments that leave a lock's OMITTED_FROM_LOCK packages out."""
+    return [arg for name in OMITTED_FROM_LOCK.get(path, ()) for arg in ("--no-emit-package", name)]
+
+
 @nox.session(python=PYTHON)
 def lock(session: nox.Session) -> None:
     """Re-pin the images' Python dependencies (requirements.in -> requirements.txt)."""
@@ -281,6 +297,7 @@ def lock(session: nox.Session) -> None:
             "3.11",
             "--python-platform",
             "x86_64-manylinux_2_36",
+            *omitted(str(path.relative_to(ROOT))),
             str(path.relative_to(ROOT)),
             "-o",
             str(path.with_suffix(".txt").relative_to(ROOT)),
@@ -290,6 +307,7 @@ def lock(session: nox.Session) -> None:
     session.run(
         "uv", "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
         "--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_36",
+        *omitted("bench/peer-requirements.in"),
         "-c", "services/user/requirements.txt", "bench/peer-requirements.in",
         "-o", "bench/peer-requirements.txt",
     )  # fmt: skip

@@ -22,10 +22,7 @@ from playwright.sync_api import Browser, Page, Request, expect
 from . import login_profile
 from .canvas import wait_first_frame
 from .common import SPAWN_TIMEOUT_S, Bench, now
-from .stats import summary
-
-SESSIONS = ("jupyterlab", "desktop")
-KINDS = ("first", "returning")
+from .login_profile import KINDS, SESSIONS, end_mark, summarise
 
 
 def submit_login(page: Page, bench: Bench, user: str) -> float:
@@ -125,10 +122,6 @@ def one_login(browser: Browser, bench: Bench, user: str, session: str) -> dict[s
     return dict(sorted(((k, v - zero) for k, v in marks.items()), key=lambda kv: kv[1]))
 
 
-def end_mark(session: str) -> str:
-    return "lab_ready" if session == "jupyterlab" else "first_frame"
-
-
 def run(bench: Bench, browser: Browser) -> dict[str, Any]:
     repeats = 2 if bench.quick else 5
     samples: list[dict[str, Any]] = []
@@ -151,25 +144,3 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
                 bench.stop_all([user])
                 time.sleep(1)
     return summarise(samples)
-
-
-def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per session type and kind: the figure, and the median of each mark (the profile)."""
-    out: dict[str, Any] = {"samples": samples}
-    for session in SESSIONS:
-        for kind in KINDS:
-            ok = [s for s in samples if s["ok"] and s["session"] == session and s["kind"] == kind]
-            phases: dict[str, list[float]] = {}
-            for s in ok:
-                for name, value in s["marks"].items():
-                    phases.setdefault(name, []).append(value)
-            out[f"{session}_{kind}"] = {
-                "seconds": summary([s["seconds"] for s in ok]),
-                "failed": sum(
-                    1
-                    for s in samples
-                    if not s["ok"] and s["session"] == session and s["kind"] == kind
-                ),
-                "phases_s": {k: summary(v) for k, v in phases.items()},
-            }
-    return out

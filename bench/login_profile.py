@@ -2,8 +2,8 @@
 `spawn step` lines, miniswan_hub/progress.py), the container's start (Docker), the
 single-user server's own log (its first line: the session wrapper and the stack's setup are
 done and Python runs; "is running at": it listens), and the hub's "took N seconds to start".
-The browser's marks (form, JupyterLab page, Launcher, desktop drawn) are taken by login.py. All are
-wall-clock seconds, comparable with `common.now()`.
+The browser's marks (form, JupyterLab page, Launcher, desktop drawn) are taken by login.py,
+whose samples `summarise` groups. All are wall-clock seconds, comparable with `common.now()`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ import re
 import subprocess
 from datetime import UTC, datetime
 from typing import Any
+
+from .stats import summary
+
+# The login part's samples (login.py): each session type, each a first and a returning login.
+SESSIONS = ("jupyterlab", "desktop")
+KINDS = ("first", "returning")
 
 # JupyterHub's and Jupyter Server's log prefix: `[I 2026-12-02 05:20:01.123 JupyterHub ...]`
 _STAMP = re.compile(r"^\[[A-Z] (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ")
@@ -112,3 +118,30 @@ def server_marks(
     logs = user_container.logs().decode(errors="replace")
     marks.update(server_log_marks(logs))
     return marks
+
+
+def end_mark(session: str) -> str:
+    """The mark a login of this session type ends at: what the user came for is shown."""
+    return "lab_ready" if session == "jupyterlab" else "first_frame"
+
+
+def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per session type and kind: the figure, and the median of each mark (the profile)."""
+    out: dict[str, Any] = {"samples": samples}
+    for session in SESSIONS:
+        for kind in KINDS:
+            ok = [s for s in samples if s["ok"] and s["session"] == session and s["kind"] == kind]
+            phases: dict[str, list[float]] = {}
+            for s in ok:
+                for name, value in s["marks"].items():
+                    phases.setdefault(name, []).append(value)
+            out[f"{session}_{kind}"] = {
+                "seconds": summary([s["seconds"] for s in ok]),
+                "failed": sum(
+                    1
+                    for s in samples
+                    if not s["ok"] and s["session"] == session and s["kind"] == kind
+                ),
+                "phases_s": {k: summary(v) for k, v in phases.items()},
+            }
+    return out

@@ -245,7 +245,7 @@ def test_what_happened_before_the_click_is_no_step_of_the_wait() -> None:
 
 
 def test_login_samples_are_grouped_by_session_and_kind() -> None:
-    from bench import login
+    from bench import login_profile as login
 
     def sample(session: str, kind: str, seconds: float | None) -> dict:
         if seconds is None:

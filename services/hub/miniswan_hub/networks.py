@@ -114,18 +114,24 @@ class UserNetworks(LoggingConfigurable):
         if network is None:
             network = await self._create(name)
         attached = {c["Name"] for c in (network.get("Containers") or {}).values()}
-        for service, container in (await self._service_containers()).items():
-            if container["Names"][0].lstrip("/") in attached:
-                continue
-            self.log.info("Connecting %s to network %s", service, name)
-            try:
-                await self._docker(
-                    "connect_container_to_network", container["Id"], name, aliases=[service]
-                )
-            except docker.errors.APIError as error:
-                # Two spawns racing to connect the same service: already there is fine.
-                if "already exists" not in str(error):
-                    raise
+        missing = [
+            (service, container)
+            for service, container in (await self._service_containers()).items()
+            if container["Names"][0].lstrip("/") not in attached
+        ]
+        # All at once: each connect is a Docker call of 0.1-0.2 s that the user waits for.
+        await asyncio.gather(*(self._connect(s, c["Id"], name) for s, c in missing))
+
+    async def _connect(self, service: str, container_id: str, name: str) -> None:
+        self.log.info("Connecting %s to network %s", service, name)
+        try:
+            await self._docker(
+                "connect_container_to_network", container_id, name, aliases=[service]
+            )
+        except docker.errors.APIError as error:
+            # Two spawns racing to connect the same service: already there is fine.
+            if "already exists" not in str(error):
+                raise
 
     async def remove(self, name: str) -> None:
         """Disconnect the shared services and delete the network; a missing one is fine."""

@@ -9,9 +9,9 @@ from typing import Any
 
 import docker.errors
 from dockerspawner import DockerSpawner
-from jupyterhub.utils import AnyTimeoutError, wait_for_http_server
 from tornado import web
-from traitlets import Int, List, Unicode, default
+from tornado.httpclient import AsyncHTTPClient
+from traitlets import Float, Int, List, Unicode, default
 
 from . import eos, form, options, stacks
 from .networks import NetworkError, UserNetworks
@@ -44,6 +44,19 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         12,
         help="""Lines of a container's output shown to the user when their server exits while
         starting (the reason, e.g. an error of their environment script).""",
+    ).tag(config=True)
+
+    answer_poll_interval = Float(
+        0.05,
+        help="""Seconds between two looks at a starting server's HTTP port. Every look the
+        server is up before the hub sees it is time the user waits (JupyterHub's own wait
+        backs off from 0.2 s to seconds).""",
+    ).tag(config=True)
+
+    exit_check_interval = Float(
+        1.0,
+        help="""Seconds between two checks, while a server starts, that its container still
+        runs (a Docker API call): a server that exits is reported within this time.""",
     ).tag(config=True)
 
     _networks: UserNetworks | None = None
@@ -160,24 +173,40 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         say why, with the last lines it printed (e.g. a failing environment script).
 
         JupyterHub itself would wait http_timeout for a server that is already gone, report
-        a timeout without a reason, and leave the exited container behind.
+        a timeout without a reason, and leave the exited container behind. Its backoff
+        (0.2 s, doubling) also let a returning user wait half a second after the server
+        listened (bench/login.py's profile); this looks every answer_poll_interval.
         """
         if self.server is None:
             return
         url = f"http://{host}:{port}{self.server.base_url}api"
+        client = AsyncHTTPClient()
         deadline = time.monotonic() + self.http_timeout
+        next_exit_check = time.monotonic() + self.exit_check_interval
         while time.monotonic() < deadline:
-            try:
-                await wait_for_http_server(url, timeout=1)
+            if await self._answers(client, url):
                 return
-            except AnyTimeoutError:
-                pass
-            # DockerSpawner's poll: ours would remove the exited container before its logs
-            # are read.
-            status = await super().poll()
-            if status is not None:
-                raise web.HTTPError(500, await self._exited_during_start(status))
+            if time.monotonic() >= next_exit_check:
+                # DockerSpawner's poll: ours would remove the exited container before its
+                # logs are read.
+                status = await super().poll()
+                if status is not None:
+                    raise web.HTTPError(500, await self._exited_during_start(status))
+                next_exit_check = time.monotonic() + self.exit_check_interval
+            await asyncio.sleep(self.answer_poll_interval)
         # Still silent: JupyterHub's own wait reports the timeout.
+
+    @staticmethod
+    async def _answers(client: AsyncHTTPClient, url: str) -> bool:
+        """The server answers HTTP: any status below 500 (its API says 200, a proxy 404)."""
+        try:
+            response = await client.fetch(
+                url, raise_error=False, follow_redirects=False, request_timeout=2
+            )
+        except OSError:  # refused or reset: not listening yet (raise_error does not cover it)
+            return False
+        # 599: no answer within the request timeout.
+        return response.code < 500
 
     async def _exited_during_start(self, status: Any) -> str:
         last_lines = ""
