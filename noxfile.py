@@ -266,8 +266,8 @@ def lint(session: nox.Session) -> None:
 # Packages a lock leaves out although a dependency asks for them (the images install their
 # locks with --no-deps). rfc3987-syntax is jsonschema's "format-nongpl" checker for the `iri`
 # format, pulled in through jupyter-events: importing it compiles ~35 Lark parsers, 1.1 s of
-# every Jupyter server's start on these machines (docs/operations.md), for a format no Jupyter
-# schema uses; without it jsonschema leaves that one format unchecked. lark is its only user.
+# every Jupyter server's start on two cores (docs/development.md, Pinning), for a format no
+# Jupyter schema uses; without it jsonschema leaves that format unchecked. lark is its only user.
 OMITTED_FROM_LOCK = {
     "services/user/requirements.in": ("rfc3987-syntax", "lark"),
     "bench/peer-requirements.in": ("rfc3987-syntax", "lark"),
