@@ -35,6 +35,19 @@ def submit_login(page: Page, bench: Bench, user: str) -> float:
     return submitted
 
 
+def with_server_marks(bench: Bench, user: str, t: dict[str, float]) -> dict[str, float]:
+    """The browser's marks `t` with the server side's of the same login added."""
+    try:
+        t.update(
+            login_profile.server_marks(
+                f"{bench.stack.project}-hub-1", bench.container(user), user, t["login_submit"]
+            )
+        )
+    except Exception as exc:  # the profile explains; a missing part must not lose the sample
+        bench.log(f"login profile of {user} incomplete: {exc}")
+    return t
+
+
 def login_to_lab(page: Page, bench: Bench, user: str) -> dict[str, float]:
     """Log in through the form, start the default session on the spawn page, wait for the
     Launcher. Returns wall-clock marks: the browser's, and the server side's."""
@@ -71,15 +84,7 @@ def login_to_lab(page: Page, bench: Bench, user: str) -> dict[str, float]:
     page.remove_listener("request", on_request)
     page.remove_listener("response", on_response)
     page.remove_listener("domcontentloaded", on_dom_loaded)
-    try:
-        t.update(
-            login_profile.server_marks(
-                f"{bench.stack.project}-hub-1", bench.container(user), user, t["login_submit"]
-            )
-        )
-    except Exception as exc:  # the profile explains; a missing part must not lose the sample
-        bench.log(f"login profile of {user} incomplete: {exc}")
-    return t
+    return with_server_marks(bench, user, t)
 
 
 def login_to_desktop(page: Page, bench: Bench, user: str) -> dict[str, float]:
@@ -93,15 +98,7 @@ def login_to_desktop(page: Page, bench: Bench, user: str) -> dict[str, float]:
     t["desktop_page"] = now()
     canvas = page.frame_locator("#client").locator("div.window canvas")
     t["first_frame"] = wait_first_frame(canvas.first)
-    try:
-        t.update(
-            login_profile.server_marks(
-                f"{bench.stack.project}-hub-1", bench.container(user), user, t["login_submit"]
-            )
-        )
-    except Exception as exc:
-        bench.log(f"login profile of {user} incomplete: {exc}")
-    return t
+    return with_server_marks(bench, user, t)
 
 
 def one_login(browser: Browser, bench: Bench, user: str, session: str) -> dict[str, float]:
