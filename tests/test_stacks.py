@@ -1,56 +1,15 @@
 """The hub's view of the CVMFS stand-in: catalog, view checks, and what the user reads when
 the stand-in is down. Runs against a real HTTP server (the one the stub runs: http.server)
-serving a temporary tree, not a fake."""
+serving a temporary tree (the `stub` fixture, conftest.py), not a fake."""
 
 from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from miniswan_hub import stacks
-
-VIEWS = "/cvmfs/sft.cern.ch/lcg/views"
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A served tree like the stub's /export: (catalog URL, views folder on disk)."""
-    views = tmp_path / "sft.cern.ch" / "lcg" / "views"
-    releases = {}
-    for release in ("LCG_104", "LCG_105"):
-        view = views / release / "x86_64-el9-gcc13-opt"
-        view.mkdir(parents=True)
-        (view / "setup.sh").write_text(f"export SWAN_STACK={release}\n")
-        releases[release] = {
-            "platforms": {
-                "x86_64-el9-gcc13-opt": {
-                    "path": f"{VIEWS}/{release}/x86_64-el9-gcc13-opt",
-                    "packages": {"numpy": release},
-                }
-            }
-        }
-    catalog = {"views": VIEWS, "default_release": "LCG_104", "releases": releases}
-    (views / "catalog.json").write_text(json.dumps(catalog))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        port = server.server_address[1]
-        yield f"http://127.0.0.1:{port}/sft.cern.ch/lcg/views/catalog.json", views
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_catalog_lists_releases_platforms_and_the_default(stub: tuple[str, Path]) -> None:

@@ -1,44 +1,27 @@
-"""DockerSpawner with mini-SWAN's spawn form: what runs in the user container is chosen there."""
+"""The Docker engine: DockerSpawner under the SWAN layer (swan_layer.py), a container per user
+on a private network, the EOS home as Docker volumes."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import docker.errors
 from dockerspawner import DockerSpawner
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient
-from traitlets import Float, Int, List, Unicode, default
+from traitlets import Float, Int
 
-from . import eos, form, options, stacks
+from . import eos
 from .networks import NetworkError, UserNetworks
 from .progress import SpawnProgress
-from .stack_spawning import SoftwareStacks
+from .session_plan import SessionPlan
+from .swan_layer import SwanLayer
 
 
-class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
+class MiniSwanSpawner(SwanLayer, DockerSpawner):
     """One container per user; JupyterLab or a desktop-only server, as the user chose."""
-
-    jupyterlab_cmd = List(
-        Unicode(),
-        default_value=["jupyterhub-singleuser"],
-        help="Command that starts JupyterLab (session type 'jupyterlab') in the user image.",
-    ).tag(config=True)
-
-    desktop_cmd = List(
-        Unicode(),
-        default_value=["miniswan-desktop-server"],
-        help="""Command that starts the desktop-only server (session type 'desktop') in the
-        user image, in place of jupyterhub-singleuser.""",
-    ).tag(config=True)
-
-    jupyterlab_url = Unicode(
-        "/lab",
-        help="URL (below the server's prefix) a JupyterLab session opens at.",
-    ).tag(config=True)
 
     failure_log_lines = Int(
         12,
@@ -60,7 +43,6 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
     ).tag(config=True)
 
     _networks: UserNetworks | None = None
-    _progress: SpawnProgress | None = None
 
     @property
     def networks(self) -> UserNetworks:
@@ -69,70 +51,7 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
             self._networks = UserNetworks(self.docker, parent=self)
         return self._networks
 
-    @default("options_form")
-    def _options_form_default(self) -> Any:
-        # A callable: the form lists the catalog as it is when the page is rendered.
-        return MiniSwanSpawner._render_options_form
-
-    async def _render_options_form(self) -> str:
-        limits = self._limits()
-        try:
-            catalog = await self._catalog()
-        except stacks.StacksUnavailable as error:
-            return form.render(None, limits, unavailable=str(error))
-        return form.render(catalog, limits)
-
-    async def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
-        user_options = options.from_form(formdata)
-        # Refused here, the spawn page shows the message next to the form.
-        try:
-            choices = options.Choices(await self._catalog(), self._limits())
-        except stacks.StacksUnavailable as error:
-            raise options.OptionsError(str(error)) from None
-        return options.validate(user_options, choices).to_dict()
-
-    async def start(self) -> Any:
-        self._progress = SpawnProgress(self.log, self.user.name)
-        try:
-            return await self._start(self._progress)
-        except web.HTTPError as error:
-            # Which step failed, and why: the spawn page shows it as the spawn's failure.
-            raise self._progress.failure(error) from error
-        finally:
-            self._progress.end()
-
-    async def _start(self, steps: SpawnProgress) -> Any:
-        steps.step(5, "Checking your choices against the software stacks")
-        # The REST API hands user_options over without the form: validate them again, and
-        # refuse with a 400 that carries the same message as the form would show.
-        try:
-            catalog = await self._catalog()
-        except stacks.StacksUnavailable as error:
-            raise web.HTTPError(503, str(error)) from None
-        try:
-            chosen = options.validate(
-                self.user_options or {}, options.Choices(catalog, self._limits())
-            )
-        except options.OptionsError as error:
-            steps.current = ""  # the form's own message, as the form would show it
-            raise web.HTTPError(400, str(error)) from None
-        steps.step(15, f"Checking the software stack {chosen.stack} ({chosen.platform})")
-        await self._apply_stack(chosen, catalog)
-        if chosen.session == "desktop":
-            self.cmd = list(self.desktop_cmd)
-            self.default_url = ""
-        else:
-            self.cmd = list(self.jupyterlab_cmd)
-            self.default_url = self.jupyterlab_url
-        self.log.info(
-            "Starting %s session for %s with %s (%s), %d cores, %d GB",
-            chosen.session,
-            self.user.name,
-            chosen.stack,
-            chosen.platform,
-            chosen.cores,
-            chosen.memory,
-        )
+    async def _launch(self, plan: SessionPlan, steps: SpawnProgress) -> Any:
         # The user's EOS home (docs/eos.md): created, mounted, $HOME; a clear 503 if EOS is down.
         steps.step(30, "Preparing your EOS home")
         await eos.prepare_spawner(self)
@@ -145,11 +64,10 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
                 self.network_name = self.networks.name_for(self.escaped_name)
                 await self.networks.ensure(self.network_name)
             steps.step(
-                60, f"Starting your container ({chosen.cores} cores, {chosen.memory} GB memory)"
+                60, f"Starting your container ({plan.cores} cores, {plan.memory_gb} GB memory)"
             )
-            ip_port = await super().start()
-            server = "your desktop" if chosen.session == "desktop" else "JupyterLab"
-            steps.step(80, f"Waiting for {server} to answer")
+            ip_port = await self._engine_start()
+            steps.step(80, f"Waiting for {plan.server_name} to answer")
             await self._wait_until_answering(*ip_port)
             return ip_port
         except NetworkError as error:
@@ -157,16 +75,6 @@ class MiniSwanSpawner(SoftwareStacks, DockerSpawner):
         except docker.errors.APIError as error:
             # Relayed to the user as is (spawn page and API): say what failed, not "500".
             raise web.HTTPError(500, await self._explain(error)) from error
-
-    async def progress(self) -> AsyncIterator[dict[str, Any]]:
-        """The spawn's steps as they happen (progress.py), for the spawn page."""
-        # The page may ask before start() has begun: wait for this spawn's steps.
-        while self._progress is None or self._progress.ended:
-            if not self._spawn_pending:
-                return
-            await asyncio.sleep(0.1)
-        async for event in self._progress.events():
-            yield event
 
     async def _wait_until_answering(self, host: str, port: int) -> None:
         """Return once the server answers HTTP; if its container exits first, remove it and

@@ -1,15 +1,15 @@
 """The spawner's part of software stacks: where the catalog is, what resources users may
-ask for, and what a chosen stack does to the container (limits, environment).
+ask for, and the check that a chosen stack's view is there.
 
-A mixin of MiniSwanSpawner (before DockerSpawner), so its settings are
-`c.MiniSwanSpawner.<name>`; the rules themselves are in options.py and stacks.py.
+A mixin of the SWAN layer (swan_layer.py) every engine's spawner shares, so its settings are
+`c.MiniSwanSpawner.<name>` (or `c.MiniSwanKubeSpawner.<name>`); the rules themselves are in
+options.py and stacks.py, what a chosen stack does to the server in session_plan.py.
 See docs/software-stacks.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from tornado import web
 from traitlets import Float, HasTraits, Int, List, Unicode
@@ -74,9 +74,8 @@ class SoftwareStacks(HasTraits):
             stacks.fetch_catalog, self.cvmfs_catalog_url, self.cvmfs_timeout
         )
 
-    async def _apply_stack(self, chosen: options.SpawnOptions, catalog: stacks.Catalog) -> None:
-        """Check the chosen view is there (503 otherwise), set the container's limits and
-        the environment miniswan-session reads in the user image."""
+    async def _check_stack(self, chosen: options.SpawnOptions, catalog: stacks.Catalog) -> None:
+        """The chosen view is there (a 503 that says what is missing otherwise)."""
         try:
             await asyncio.to_thread(
                 stacks.check_view,
@@ -88,19 +87,3 @@ class SoftwareStacks(HasTraits):
             )
         except (stacks.StacksUnavailable, stacks.ViewMissing) as error:
             raise web.HTTPError(503, str(error)) from None
-        self.cpu_limit = float(chosen.cores)
-        self.mem_limit = f"{chosen.memory}G"
-        view = catalog.releases[chosen.stack].platforms[chosen.platform]
-        self._stack_env = {
-            "SWAN_STACK": chosen.stack,
-            "SWAN_PLATFORM": chosen.platform,
-            "SWAN_STACK_PATH": view.path,
-            "SWAN_ENV_SCRIPT": chosen.env_script,
-            # the desktop-only server starts into it (DesktopServer.app)
-            "MINISWAN_DESKTOP_APP": chosen.app,
-        }
-
-    def get_env(self) -> dict[str, Any]:
-        env: dict[str, Any] = super().get_env()  # type: ignore[misc]
-        env.update(getattr(self, "_stack_env", {}))
-        return env
