@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,9 @@ NOT_SOURCES = shutil.ignore_patterns(
 )  # fmt: skip
 
 
+PAGE_SCRIPT = "miniswan_desktop/standalone/static/page.js"
+
+
 def build(python: str, work: Path) -> tuple[Path, Path]:
     """The sdist, then the wheel built from it (as pip would from PyPI), from a copy of the
     extension's sources."""
@@ -68,6 +72,12 @@ def build(python: str, work: Path) -> tuple[Path, Path]:
     wheel = next(out.glob("miniswan_desktop-*.whl"))
     sdist = next(out.glob("miniswan_desktop-*.tar.gz"))
     say(f"built {wheel.name} ({wheel.stat().st_size // 1024} KiB) and {sdist.name}")
+    # The desktop-only page's script is built from src/ like the labextension (git-ignored,
+    # so only the build puts it there): without it that page shows no desktop.
+    with zipfile.ZipFile(wheel) as archive:
+        if PAGE_SCRIPT not in archive.namelist():
+            raise SystemExit(f"[wheel] {PAGE_SCRIPT} is missing from {wheel.name}")
+    say(f"{PAGE_SCRIPT}: in the wheel")
     return wheel, sdist
 
 

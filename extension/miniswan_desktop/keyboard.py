@@ -24,9 +24,6 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from .shared_data import read_shared
 
 SYSTEM_XKB_DIR = Path("/usr/share/X11/xkb")
 RULES_LIST = "rules/evdev.lst"
@@ -331,51 +328,3 @@ def save_preference(path: Path, layout: str, variant: str = "") -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps({"layout": layout, "variant": variant}) + "\n")
     tmp.replace(path)
-
-
-# ---- the browser language's layout (the desktop-only page) -----------------------------
-# The frontend's tables (src/layouts.json, read by src/keyboard.ts too): regions that name a
-# keyboard, and the layout of each language. The wheel carries a copy beside this module.
-
-
-def _layout_tables() -> dict[str, Any]:
-    tables: dict[str, Any] = read_shared("layouts.json")
-    return tables
-
-
-_TABLES = _layout_tables()
-REGION_LAYOUTS = frozenset(_TABLES["region_layouts"])
-US_ENGLISH_REGIONS = frozenset(_TABLES["us_english_regions"])
-LANGUAGE_LAYOUTS: dict[str, str] = dict(_TABLES["language_layouts"])
-NON_LATIN = frozenset(_TABLES["non_latin"])
-
-
-def layout_for_language(language: str | None) -> str:
-    """The XKB layout for a browser language tag (``layoutForLanguage`` in keyboard.ts)."""
-    parts = [
-        p
-        for p in (language or "").lower().replace("_", "-").split("-")
-        if not re.fullmatch(r"[a-z]{4}", p)
-    ]
-    lang = parts[0] if parts else ""
-    region = parts[1] if len(parts) > 1 else ""
-    if lang == "es" and region and region != "es":
-        return "latam"
-    if lang == "fr" and region == "ca":
-        return "ca"
-    if lang == "en" and region == "ca":
-        return "us"
-    if lang == "en" and region in US_ENGLISH_REGIONS:
-        return "us"
-    if region and region in REGION_LAYOUTS:
-        own = LANGUAGE_LAYOUTS.get(lang)
-        if not own or own not in NON_LATIN or region in NON_LATIN:
-            return region
-        return own
-    return LANGUAGE_LAYOUTS.get(lang, "us")
-
-
-def layout_for_accept_language(header: str | None) -> str:
-    """The layout for the first language of an ``Accept-Language`` header."""
-    first = (header or "").split(",")[0].split(";")[0].strip()
-    return layout_for_language(first)

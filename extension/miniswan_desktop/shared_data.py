@@ -9,7 +9,7 @@ from typing import Any
 
 
 def read_shared(name: str) -> Any:
-    """The parsed JSON file `name` (e.g. "layouts.json"): the wheel's copy, else the source
+    """The parsed JSON file `name` (e.g. "client-params.json"): the wheel's copy, else the source
     checkout's src/ (a development install)."""
     here = Path(__file__).resolve().parent
     for path in (here / name, here.parent / "src" / name):

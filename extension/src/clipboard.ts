@@ -6,10 +6,9 @@
  * browser's clipboard (`readText`) on each click and key press in the desktop. Reading needs
  * the `clipboard-read` permission; without it the browser either asks (once, on a click) or
  * refuses silently. So the toolbar says which case applies, and its button asks for the
- * permission inside a click, where the browser allows the prompt.
+ * permission inside a click, where the browser allows the prompt. Plain DOM: the panel puts
+ * the button in its toolbar, the desktop-only page in its header.
  */
-import { Widget } from '@lumino/widgets';
-
 /**
  * `granted`: shared both ways. `prompt`: the browser will ask (the button asks now).
  * `denied`: blocked in the site settings. `unsupported`: no async clipboard (some Firefox
@@ -94,21 +93,25 @@ export function clipboardHint(access: ClipboardAccess): {
 }
 
 /**
- * A toolbar item: `button.miniswan-ClipboardButton[data-clipboard=<access>]`. A click asks
- * for the permission (a `readText()` inside the click), then shows the new state.
+ * `button.miniswan-ClipboardButton[data-clipboard=<access>]`. A click asks for the
+ * permission (a `readText()` inside the click), then shows the new state.
  */
-export class ClipboardIndicator extends Widget {
+export class ClipboardIndicator {
   constructor(nav?: IClipboardNavigator) {
     const button = document.createElement('button');
-    super({ node: button });
+    this.node = button;
     this._nav = nav ?? (navigator as unknown as IClipboardNavigator);
     button.type = 'button';
-    this.addClass('jp-ToolbarButtonComponent');
-    this.addClass('miniswan-ClipboardButton');
+    button.classList.add(
+      'jp-ToolbarButtonComponent',
+      'miniswan-ClipboardButton'
+    );
     button.addEventListener('click', () => void this._ask());
     this._show('prompt');
     void this.refresh();
   }
+
+  readonly node: HTMLButtonElement;
 
   get access(): ClipboardAccess {
     return this._access;

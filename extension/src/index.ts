@@ -27,13 +27,8 @@ import { DesktopAPI, fetchApplications } from './request';
 import { addRunningManager } from './running';
 import { CommandIDs, IDesktop, PLUGIN_ID } from './tokens';
 import { INewItem, addToTreeNewMenu } from './tree';
-import {
-  IKeyboardLayout,
-  ILayoutInfo,
-  KeyboardControl,
-  detectLayout,
-  fetchLayouts
-} from './keyboard';
+import { IKeyboardLayout, ILayoutInfo, detectLayout } from './keyboard';
+import { KeyboardControl, fetchLayouts } from './keyboardcontrol';
 import { xpraClientUrl } from './xpra';
 
 /** Notebook 7 sets `notebookPage` (tree, notebooks, edit, ...); JupyterLab does not. */

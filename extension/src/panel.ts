@@ -14,7 +14,7 @@ import { ClientConnection } from './clientframe';
 import { ClipboardIndicator } from './clipboard';
 import { desktopIcon } from './icons';
 import { DesktopModel } from './model';
-import { probeDesktop } from './reconnect';
+import { probeDesktop } from './request';
 import { CommandIDs, IDesktop } from './tokens';
 
 /** What the panel shows: a desktop state, or `unknown` before the first listing. */
@@ -236,7 +236,10 @@ export class DesktopPanel extends MainAreaWidget<DesktopView> {
       );
     }
     // whether the desktop may use the browser's clipboard (clipboard.ts)
-    this.toolbar.addItem('clipboard', new ClipboardIndicator());
+    this.toolbar.addItem(
+      'clipboard',
+      new Widget({ node: new ClipboardIndicator().node })
+    );
     content.rendered.connect((_, state) => this._onState(state));
     content.render();
   }

@@ -9,13 +9,9 @@
  * probes the desktop through the REST API with a backoff, reloads the client once the
  * desktop answers again, and says so when the desktop is really gone.
  *
- * No DOM here (tests drive it with fake probes and timers).
+ * No DOM and no JupyterLab here (tests drive it with fake probes and timers): the panel and
+ * the desktop-only page share it.
  */
-import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
-
-import { API_PATH } from './request';
-
 /** What the panel shows about the client's connection. */
 export type ConnectionState =
   'connecting' | 'connected' | 'reconnecting' | 'ended';
@@ -50,26 +46,22 @@ export function probeResultFor(status: number, body: unknown): ProbeResult {
 /**
  * Ask the server about one desktop, quickly: no redirects followed (while the proxy has
  * lost the server's route, the hub answers with redirects that it delays on purpose) and a
- * timeout. Anything but a JSON answer from our server is `down`.
+ * timeout. Anything but a JSON answer from our server is `down`. `send` makes the request
+ * with the options given (the panel through JupyterLab's ServerConnection, request.ts; the
+ * desktop-only page with `fetch`, standalone.ts).
  */
-export async function probeDesktop(
-  settings: ServerConnection.ISettings,
-  desktopId: string,
+export async function probeWith(
+  send: (init: RequestInit) => Promise<Response>,
   timeoutMs = 5000
 ): Promise<ProbeResult> {
-  const url = URLExt.join(
-    settings.baseUrl,
-    API_PATH,
-    encodeURIComponent(desktopId)
-  );
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const response = await ServerConnection.makeRequest(
-      url,
-      { redirect: 'manual', cache: 'no-store', signal: abort.signal },
-      settings
-    );
+    const response = await send({
+      redirect: 'manual',
+      cache: 'no-store',
+      signal: abort.signal
+    });
     if (response.type === 'opaqueredirect') {
       return 'down';
     }

@@ -4,6 +4,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { ProbeResult, probeWith } from './reconnect';
 import { IApplication, ICreateOptions, IDesktop } from './tokens';
 
 /** The REST API's path under the server's base URL. */
@@ -134,4 +135,21 @@ export function fetchApplications(
     applicationLists.set(settings.baseUrl, list);
   }
   return list;
+}
+
+/** One look at a desktop for the reconnect loop (reconnect.ts), through the REST API. */
+export function probeDesktop(
+  settings: ServerConnection.ISettings,
+  desktopId: string,
+  timeoutMs = 5000
+): Promise<ProbeResult> {
+  const url = URLExt.join(
+    settings.baseUrl,
+    API_PATH,
+    encodeURIComponent(desktopId)
+  );
+  return probeWith(
+    init => ServerConnection.makeRequest(url, init, settings),
+    timeoutMs
+  );
 }

@@ -50,6 +50,8 @@ from .handlers import (
 from .proxy import DesktopProxyHandler
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The page's script, built from src/standalone.ts by `jlpm build:page` (the wheel has it).
+STATIC = Path(__file__).parent / "static"
 
 
 def _service_url() -> Any:
@@ -268,6 +270,10 @@ class DesktopServer(DesktopSettings, Application):
         settings: dict[str, Any] = dict(
             base_url=prefix,
             template_path=str(TEMPLATES),
+            # tornado serves it below the prefix; static_url() adds a content hash, and a
+            # hashed URL is cached for good (a new build is a new hash)
+            static_path=str(STATIC),
+            static_url_prefix=url_path_join(prefix, "static") + "/",
             cookie_secret=os.urandom(32),
             # xsrf is the Hub's (HubAuthenticated.check_xsrf_cookie), not tornado's.
             xsrf_cookies=False,

@@ -18,7 +18,7 @@ from tornado import web
 
 from .. import __version__
 from ..desktop_proxy import JsonErrorsMixin, JsonWriterMixin, json_object
-from ..keyboard import layout_for_accept_language, load_layouts, save_preference
+from ..keyboard import load_layouts, save_preference
 from ..manager import DesktopError
 from .activity import ACTIVITY_KEY
 from .desktop import SingleDesktop
@@ -72,6 +72,15 @@ class PageHandler(HubUserMixin, web.RequestHandler):
     def get(self) -> None:
         self.record_activity()
         user = self.current_user or {}
+        # What the page's script (src/desktoppage.ts) starts from, as one JSON document.
+        page_data = {
+            "status": self.desktop_status(),
+            "xsrf": _text(self.xsrf_token),
+            # a saved choice wins over the layout the browser reports (docs/keyboard.md)
+            "keyboardSaved": bool(
+                self.service.keyboard_file and self.service.keyboard_file.exists()
+            ),
+        }
         self.render(
             "page.html",
             title=self.settings["page_title"],
@@ -79,16 +88,7 @@ class PageHandler(HubUserMixin, web.RequestHandler):
             what=f"the application {app.name}" if (app := self.service.app) else "the desktop",
             user=user.get("name", ""),
             hub_home=self.settings["hub_home_url"],
-            status=json.dumps(self.desktop_status()),
-            xsrf=_text(self.xsrf_token),
-            # keyboard: the language's layout, used when the browser has no layout map
-            # and the user saved no choice (see keyboard.py)
-            language_layout=layout_for_accept_language(
-                self.request.headers.get("Accept-Language")
-            ),
-            keyboard_saved=bool(
-                self.service.keyboard_file and self.service.keyboard_file.exists()
-            ),
+            page_data=json.dumps(page_data).replace("</", "<\\/"),
         )
 
 

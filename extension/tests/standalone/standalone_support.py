@@ -303,3 +303,10 @@ def start_server(hub: FakeHub, tmp_path: Path) -> Iterator[Callable[..., Server]
 @pytest.fixture
 def server(start_server: Callable[..., Server]) -> Server:
     return start_server()
+
+
+def page_data(html: str) -> dict[str, Any]:
+    """What the desktop-only page's script starts from (the page's JSON data block)."""
+    marker = '<script id="miniswan-page-data" type="application/json">'
+    data: dict[str, Any] = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
+    return data

@@ -27,6 +27,7 @@ from standalone_support import (  # noqa: E402
     PREFIX,
     FakeHub,
     Server,
+    page_data,
     requires_script,
     requires_xpra,
 )
@@ -81,6 +82,12 @@ def test_owner_gets_page_client_and_websocket(server: Server, users: None) -> No
     assert page.status_code == 200
     assert "mini-SWAN desktop" in page.text and OWNER in page.text
     assert "Restart the desktop</button>" in page.text
+    # The page's script is the bundle built from src/ (desktoppage.ts), below the prefix, and
+    # it starts from the same status the API gives.
+    assert f'<script src="{PREFIX}static/page.js' in page.text
+    data = page_data(page.text)
+    assert data["status"]["client_url"] == status["client_url"]
+    assert data["keyboardSaved"] is False and data["xsrf"]
     # The prefix without its slash and desktop without its slash redirect.
     assert server.get(PREFIX.rstrip("/")[len(PREFIX) :]).status_code in (301, 302)
     r = server.get("desktop", ALICE)
@@ -164,7 +171,7 @@ def test_oauth_login_then_cookie_for_page_api_and_websocket(
 
     page = browser.get(server.url, headers={"Sec-Fetch-Mode": "navigate"})
     assert page.status_code == 200
-    xsrf = page.text.split("var xsrf = ", 1)[1].split(";", 1)[0].strip('"')
+    xsrf = page_data(page.text)["xsrf"]
     # The page's own fetch() calls carry the XSRF token, as the Hub requires of them.
     fetch = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
     assert browser.get(server.url + "api/status", headers=fetch).status_code == 403

@@ -1,0 +1,215 @@
+/**
+ * The desktop-only page (desktoppage.ts) on a copy of its HTML, with a fake server: fetch
+ * is a jest function answering as the desktop-only server's API does (what is faked: the
+ * server and the browser's navigator; the DOM is jsdom's).
+ */
+import { DesktopPage, IPageStatus } from '../desktoppage';
+
+const PAGE = `
+<header>
+  <span id="state"></span>
+  <select id="keyboard-layout"></select>
+  <span id="clipboard"></span>
+</header>
+<main>
+  <div id="starting" hidden></div>
+  <div id="dead" hidden>
+    <span id="dead-state"></span> <span id="reason"></span>
+    <details id="log-box"><pre id="log"></pre></details>
+    <button id="restart" type="button">Restart</button><span id="restart-error"></span>
+  </div>
+  <iframe id="client" hidden></iframe>
+</main>`;
+
+const LAYOUTS = [
+  { name: 'us', description: 'English (US)', variants: {} },
+  {
+    name: 'de',
+    description: 'German',
+    variants: { nodeadkeys: 'no dead keys' }
+  },
+  { name: 'fr', description: 'French', variants: {} }
+];
+
+function running(layout = 'us', variant = ''): IPageStatus {
+  return {
+    state: 'running',
+    id: 'd1',
+    layout,
+    variant,
+    client_url: '/user/a/client/abc/index.html?path=%2Fuser%2Fa%2Fdesktop%2F'
+  };
+}
+
+function answer(body: unknown, status = 200): Response {
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: 'status',
+    type: 'basic',
+    json: async () => body,
+    text: async () => JSON.stringify(body)
+  } as unknown as Response;
+}
+
+/** A fake server: `api/keyboard` lists LAYOUTS and takes PUTs; `api/status` is `status`. */
+function server(initial: IPageStatus) {
+  let status = initial;
+  const fetch = jest.fn(async (url: string, init?: RequestInit) => {
+    const method = init?.method ?? 'GET';
+    if (url === 'api/keyboard' && method === 'GET') {
+      return answer(LAYOUTS);
+    }
+    if (url === 'api/keyboard' && method === 'PUT') {
+      const body = JSON.parse(String(init?.body));
+      status = { ...status, layout: body.layout, variant: body.variant };
+      return answer(status);
+    }
+    if (url === 'api/restart') {
+      status = running();
+      return answer(status);
+    }
+    return answer(status);
+  });
+  return { fetch, status: () => status };
+}
+
+function makePage(
+  status: IPageStatus,
+  options: { saved?: boolean; nav?: any } = {}
+) {
+  document.body.innerHTML = PAGE;
+  const fake = server(status);
+  const page = new DesktopPage({
+    document,
+    data: { status, xsrf: 'token-1', keyboardSaved: options.saved ?? true },
+    fetch: fake.fetch,
+    navigator: options.nav ?? { language: 'en-US' }
+  });
+  return { page, fetch: fake.fetch };
+}
+
+const $ = (id: string) => document.getElementById(id) as HTMLElement;
+const calls = (fetch: jest.Mock, method: string, url: string) =>
+  fetch.mock.calls.filter(
+    ([u, init]) => u === url && (init?.method ?? 'GET') === method
+  );
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('DesktopPage', () => {
+  it('loads the client with the desktop layout once it runs', async () => {
+    const { page } = makePage(running('de'));
+    await page.start();
+    const iframe = $('client') as HTMLIFrameElement;
+    expect(iframe.hidden).toBe(false);
+    expect(iframe.getAttribute('src')).toBe(
+      `${running().client_url}&keyboard_layout=de`
+    );
+    expect($('state').textContent).toBe('running');
+    expect($('starting').hidden).toBe(true);
+    expect($('dead').hidden).toBe(true);
+    // the reconnect watcher of the panel (clientframe.ts) sits on the client's parent
+    expect($('client').parentElement?.dataset.connection).toBe('connecting');
+    page.dispose();
+  });
+
+  it('says why a desktop failed, and restarts it with the XSRF token', async () => {
+    const failed = {
+      state: 'failed',
+      id: 'd1',
+      reason: 'Xpra exited with status 1',
+      log_tail: ['line one', 'line two']
+    };
+    const { page, fetch } = makePage(failed);
+    await page.start();
+    expect($('dead').hidden).toBe(false);
+    expect($('reason').textContent).toBe('Xpra exited with status 1');
+    expect($('log').textContent).toBe('line one\nline two');
+    expect(($('client') as HTMLIFrameElement).hidden).toBe(true);
+
+    $('restart').click();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    const [[, init]] = calls(fetch, 'POST', 'api/restart');
+    expect((init.headers as Record<string, string>)['X-XSRFToken']).toBe(
+      'token-1'
+    );
+    expect(page.status.state).toBe('running');
+    expect($('dead').hidden).toBe(true);
+    page.dispose();
+  });
+
+  it('offers the server layouts and saves the one the user picks', async () => {
+    const { page, fetch } = makePage(running('de'));
+    await page.start();
+    const select = $('keyboard-layout') as HTMLSelectElement;
+    // the same options as the panel's selector: the current layout's variants included
+    expect(select.value).toBe('de');
+    expect(Array.from(select.options).map(o => o.value)).toContain(
+      'de:nodeadkeys'
+    );
+
+    select.value = 'fr';
+    select.dispatchEvent(new Event('change'));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    const puts = calls(fetch, 'PUT', 'api/keyboard');
+    expect(puts).toHaveLength(1);
+    expect(JSON.parse(String(puts[0][1].body))).toEqual({
+      layout: 'fr',
+      variant: '',
+      save: true
+    });
+    expect(page.status.layout).toBe('fr');
+    expect(select.value).toBe('fr');
+    page.dispose();
+  });
+
+  it('uses the keyboard the browser reports until the user saved a choice', async () => {
+    const azerty = {
+      language: 'en-US',
+      keyboard: {
+        getLayoutMap: async () =>
+          new Map([
+            ['KeyQ', 'a'],
+            ['KeyY', 'y']
+          ])
+      }
+    };
+    const { page, fetch } = makePage(running('us'), {
+      saved: false,
+      nav: azerty
+    });
+    await page.start();
+    const puts = calls(fetch, 'PUT', 'api/keyboard');
+    expect(puts).toHaveLength(1);
+    expect(JSON.parse(String(puts[0][1].body))).toEqual({
+      layout: 'fr',
+      variant: '',
+      save: false
+    });
+    page.dispose();
+
+    // a saved choice wins: no guess is sent
+    const saved = makePage(running('us'), { saved: true, nav: azerty });
+    await saved.page.start();
+    expect(calls(saved.fetch, 'PUT', 'api/keyboard')).toHaveLength(0);
+    saved.page.dispose();
+  });
+
+  it('probes api/status without following redirects when the connection drops', async () => {
+    jest.useFakeTimers();
+    const { page, fetch } = makePage(running());
+    await page.start();
+    (page as any)._connection.reconnector.lost(true);
+    expect($('client').parentElement?.dataset.connection).toBe('reconnecting');
+    await jest.advanceTimersByTimeAsync(6000);
+    const probes = fetch.mock.calls.filter(
+      ([url, init]) => url === 'api/status' && init?.redirect === 'manual'
+    );
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes[0][1]?.cache).toBe('no-store');
+    page.dispose();
+  });
+});

@@ -1,0 +1,306 @@
+/**
+ * The desktop-only server's page (miniswan-desktop-server, standalone/templates/page.html):
+ * the desktop's state while it starts, Xpra's client once it runs, and the same keyboard,
+ * clipboard and reconnect behaviour as the JupyterLab panel, from the same modules
+ * (keyboard.ts, clipboard.ts, clientframe.ts + reconnect.ts). No JupyterLab here: the page
+ * is a small bundle of its own (standalone.ts, built by webpack.page.config.js).
+ *
+ * The server's API, below the server's prefix: `GET api/status` (the desktop), `POST
+ * api/restart`, `GET api/keyboard` (the layouts) and `PUT api/keyboard` (`{layout, variant,
+ * save}`). Everything it needs from outside (fetch, navigator, the document) is passed in,
+ * so jest drives it with fakes.
+ */
+import { ClientConnection } from './clientframe';
+import { ClipboardIndicator, IClipboardNavigator } from './clipboard';
+import {
+  IKeyboardLayout,
+  ILayoutInfo,
+  INavigatorLike,
+  applyWhenConnected,
+  detectLayout,
+  layoutValue,
+  parseLayoutValue,
+  renderLayoutOptions
+} from './keyboard';
+import { probeWith } from './reconnect';
+
+/** The desktop as `api/status` tells it. */
+export interface IPageStatus {
+  state: string;
+  id?: string;
+  layout?: string;
+  variant?: string;
+  reason?: string | null;
+  log_tail?: string[];
+  client_url?: string;
+}
+
+/** What the server writes into the page (`#miniswan-page-data`). */
+export interface IPageData {
+  status: IPageStatus;
+  /** The Hub's XSRF token, sent with every request that changes something. */
+  xsrf: string;
+  /** The user saved a layout: keep it instead of the browser's. */
+  keyboardSaved: boolean;
+}
+
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+export class DesktopPage {
+  constructor(options: DesktopPage.IOptions) {
+    this._doc = options.document;
+    this._data = options.data;
+    this._fetch = options.fetch;
+    this._nav = options.navigator;
+    this._status = options.data.status;
+    this._saved = options.data.keyboardSaved;
+    this._iframe = this._$('client') as HTMLIFrameElement;
+    this._select = this._$('keyboard-layout') as HTMLSelectElement;
+    this._iframe.addEventListener('load', () => this._applyLayout());
+    this._$('restart').addEventListener('click', () => void this._restart());
+    this._select.addEventListener('change', () => void this._choose());
+    const clipboard = this._doc.getElementById('clipboard');
+    if (clipboard) {
+      clipboard.replaceChildren(new ClipboardIndicator(this._nav).node);
+    }
+  }
+
+  /** Show the desktop now, then follow it (poll), and set up the keyboard. */
+  async start(): Promise<void> {
+    this.show(this._status);
+    this._poll();
+    await this._initKeyboard();
+  }
+
+  get status(): IPageStatus {
+    return this._status;
+  }
+
+  /** The client's URL for a desktop, with its keyboard layout. */
+  clientUrl(status: IPageStatus): string {
+    return `${status.client_url ?? ''}&keyboard_layout=${encodeURIComponent(
+      status.layout || 'us'
+    )}`;
+  }
+
+  /** Render a status from the server. */
+  show(status: IPageStatus): void {
+    this._status = status;
+    const state = status.state;
+    const label = this._$('state');
+    label.textContent = state === 'starting' ? 'starting…' : state;
+    label.className = `state state-${state}`;
+    this._$('starting').hidden = state !== 'starting';
+    const dead = state === 'failed' || state === 'stopped';
+    this._$('dead').hidden = !dead;
+    if (dead) {
+      this._$('dead-state').textContent = state;
+      this._$('reason').textContent = status.reason || 'no reason given';
+      const log = status.log_tail ?? [];
+      this._$('log').textContent = log.join('\n');
+      this._$('log-box').hidden = !log.length;
+    }
+    if (state === 'running') {
+      if (this._shownId !== status.id) {
+        // a new desktop (first load, or after a restart): a new client and its watcher
+        this._shownId = status.id ?? null;
+        this._connection?.dispose();
+        this._iframe.src = this.clientUrl(status);
+        this._connection = this._watch();
+      }
+      this._followLayout(status);
+      this._iframe.hidden = false;
+    } else {
+      this._iframe.hidden = true;
+      if (dead && this._shownId !== null) {
+        this._connection?.reconnector.end();
+        this._iframe.src = 'about:blank';
+        this._shownId = null;
+      }
+    }
+  }
+
+  dispose(): void {
+    this._disposed = true;
+    window.clearTimeout(this._pollTimer);
+    this._cancelApply();
+    this._connection?.dispose();
+  }
+
+  /** Reconnect as the panel does (clientframe.ts), probing `api/status`. */
+  private _watch(): ClientConnection {
+    return new ClientConnection({
+      iframe: this._iframe,
+      host: this._iframe.parentElement ?? this._doc.body,
+      clientUrl: () => this.clientUrl(this._status),
+      probe: () =>
+        probeWith(init =>
+          this._fetch('api/status', {
+            ...init,
+            credentials: 'same-origin',
+            headers: { Accept: 'application/json' }
+          })
+        ),
+      onState: state => {
+        if (state === 'ended') {
+          this._poll(0); // the status says why (stopped, failed)
+        }
+      }
+    });
+  }
+
+  private async _request(method: string, path: string, body?: unknown) {
+    const response = await this._fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        'X-XSRFToken': this._data.xsrf,
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
+      },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+    const data = await response.json();
+    if (!response.ok) {
+      throw new Error(data?.message || response.statusText);
+    }
+    return data;
+  }
+
+  private _poll(delay?: number): void {
+    window.clearTimeout(this._pollTimer);
+    const wait = delay ?? (this._status.state === 'running' ? 3000 : 1000);
+    this._pollTimer = window.setTimeout(async () => {
+      if (this._disposed) {
+        return;
+      }
+      try {
+        this.show(await this._request('GET', 'api/status'));
+      } catch (error) {
+        this._$('state').textContent = `unknown (${(error as Error).message})`;
+      }
+      this._poll();
+    }, wait);
+  }
+
+  private async _restart(): Promise<void> {
+    const button = this._$('restart') as HTMLButtonElement;
+    button.disabled = true;
+    this._$('restart-error').textContent = '';
+    try {
+      this.show(await this._request('POST', 'api/restart'));
+    } catch (error) {
+      this._$('restart-error').textContent = (error as Error).message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- keyboard (docs/keyboard.md): the saved choice, else what the browser says ----
+
+  private async _initKeyboard(): Promise<void> {
+    try {
+      const response = await this._fetch('api/keyboard', {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' }
+      });
+      const list = response.ok ? await response.json() : [];
+      this._layouts = Array.isArray(list) ? list : [];
+    } catch {
+      this._layouts = [];
+    }
+    this._renderLayouts();
+    if (!this._saved) {
+      const detected = await detectLayout(this._nav);
+      if (layoutValue(detected) !== layoutValue(this._current())) {
+        await this._setLayout(detected, false).catch(() => undefined);
+      }
+    }
+  }
+
+  private async _choose(): Promise<void> {
+    try {
+      await this._setLayout(parseLayoutValue(this._select.value), true);
+      this._saved = true;
+    } catch (error) {
+      this._renderLayouts(); // back to the layout in use
+      window.alert(`Keyboard layout: ${(error as Error).message}`);
+    }
+  }
+
+  /** Change the running desktop's layout; `save` keeps it as the user's choice. */
+  private async _setLayout(value: IKeyboardLayout, save: boolean) {
+    const status = await this._request('PUT', 'api/keyboard', {
+      layout: value.layout,
+      variant: value.variant,
+      save
+    });
+    this.show(status);
+  }
+
+  private _current(): IKeyboardLayout {
+    return {
+      layout: this._status.layout || 'us',
+      variant: this._status.variant ?? ''
+    };
+  }
+
+  private _renderLayouts(): void {
+    renderLayoutOptions(this._select, this._layouts, this._current());
+  }
+
+  /** A status from the server: show its layout, switch the client if it changed. */
+  private _followLayout(status: IPageStatus): void {
+    if (!status.layout) {
+      return;
+    }
+    this._renderLayouts();
+    if (layoutValue(this._current()) !== this._applied) {
+      this._applyLayout();
+    }
+  }
+
+  /** Keep the running client on the desktop's layout (after each load, each change). */
+  private _applyLayout(): void {
+    if (this._status.state !== 'running') {
+      return;
+    }
+    this._cancelApply();
+    const value = this._current();
+    this._applied = layoutValue(value);
+    this._cancelApply = applyWhenConnected(() => this._iframe, value);
+  }
+
+  private _$(id: string): HTMLElement {
+    const node = this._doc.getElementById(id);
+    if (!node) {
+      throw new Error(`the page has no #${id}`);
+    }
+    return node;
+  }
+
+  private _doc: Document;
+  private _data: IPageData;
+  private _fetch: Fetch;
+  private _nav: INavigatorLike & IClipboardNavigator;
+  private _status: IPageStatus;
+  private _saved: boolean;
+  private _iframe: HTMLIFrameElement;
+  private _select: HTMLSelectElement;
+  private _layouts: ILayoutInfo[] = [];
+  private _shownId: string | null = null;
+  private _connection: ClientConnection | null = null;
+  private _applied = '';
+  private _cancelApply: () => void = () => undefined;
+  private _pollTimer = 0;
+  private _disposed = false;
+}
+
+export namespace DesktopPage {
+  export interface IOptions {
+    document: Document;
+    data: IPageData;
+    fetch: Fetch;
+    navigator: INavigatorLike & IClipboardNavigator;
+  }
+}
