@@ -252,10 +252,11 @@ def test_typed_characters_arrive_exactly(
     docker_client: docker.DockerClient,
 ) -> None:
     user, then = keyboard_user, NEXT[layout]
-    settings = f"/user/{user}/lab/api/settings/miniswan-desktop:plugin"
+    # the user's kept layout, the same API on both servers (miniswan_desktop/keyboard_api.py)
+    choice = f"/user/{user}/desktops/api/keyboard"
     # nothing chosen yet: the layout must come from the browser
-    r = hub.request("PUT", settings, as_user=user, json={"raw": "{}"})
-    assert r.status_code == 204, r.text
+    r = hub.request("DELETE", choice, as_user=user)
+    assert r.status_code == 200 and r.json()["saved"] is False, r.text
     context = browser.new_context(locale=LOCALES[layout], viewport={"width": 1400, "height": 900})
     context.add_init_script(f"({FAKE_LAYOUT_MAP})({layout_map(layout)!r})")
     try:
@@ -264,7 +265,7 @@ def test_typed_characters_arrive_exactly(
         page.goto(f"{stack.url}/user/{user}/lab?reset")  # not the last test's panels
         expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
 
-        # A new desktop gets the browser's layout (nothing chosen in the settings yet).
+        # A new desktop gets the browser's layout (nothing chosen yet).
         page.locator(".jp-Launcher:visible .jp-LauncherCard").filter(
             has_text=re.compile(r"^\s*Desktop\s*$")
         ).click()
@@ -318,9 +319,10 @@ def test_typed_characters_arrive_exactly(
             30,
             f"{TEXTS[then]!r} after {TEXTS[layout]!r} in {name}",
         )
-        # the choice is the user's setting now: their next desktops get it
-        saved = hub.request("GET", settings, as_user=user).json()["settings"]
-        assert saved.get("keyboardLayout") == then, saved
+        # the choice is kept now (in the user's home): their next desktops get it, in
+        # JupyterLab and in desktop-only sessions alike
+        saved = hub.request("GET", choice, as_user=user).json()
+        assert (saved["layout"], saved["saved"]) == (then, True), saved
         hub.request("DELETE", api, as_user=user)
     except Exception:
         # our own context: pytest-playwright's screenshot-on-failure does not see it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -18,6 +19,7 @@ from .handlers import (
     default_handlers,
     desktop_url,
 )
+from .keyboard_api import KEYBOARD_FILE_SETTING
 from .manager import DesktopManager
 from .session import Desktop
 from .settings import DesktopSettings, normalised_geometry
@@ -75,6 +77,7 @@ class DesktopApp(DesktopSettings, ExtensionApp):
         assert self.serverapp is not None and self.serverapp.event_logger is not None
         events.register(self.serverapp.event_logger)
         self.settings[MANAGER_SETTING] = self.manager
+        self.settings[KEYBOARD_FILE_SETTING] = Path(self.keyboard_file)
         if self.serverapp.autoreload:  # a dev stack: see dev_reload.py
             dev_reload.watch()
         self.client = ClientFiles(self.xpra_html_dir)

@@ -12,7 +12,7 @@ from tornado import web
 
 from .client_files import CachedClientFileHandler, ClientFiles
 from .desktop_proxy import JsonErrorsMixin, JsonWriterMixin, XpraProxyMixin, json_object
-from .keyboard import load_layouts
+from .keyboard_api import DESKTOP_ROUTE, KEYBOARD_ROUTE, LAYOUTS_ROUTE, KeyboardAPI
 from .manager import DesktopError, DesktopManager
 from .session import Desktop
 
@@ -98,8 +98,9 @@ class DesktopsHandler(BaseDesktopHandler):
         self.write_json([self.as_json(d) for d in desktops])
 
 
-class DesktopHandler(BaseDesktopHandler):
-    """``desktops/api/desktops/<id>``: get one, stop and delete one."""
+class DesktopHandler(KeyboardAPI, BaseDesktopHandler):
+    """``desktops/api/desktops/<id>``: get one, switch its keyboard layout (keyboard_api.py),
+    stop and delete one."""
 
     @web.authenticated
     @authorized
@@ -109,18 +110,7 @@ class DesktopHandler(BaseDesktopHandler):
     @web.authenticated
     @authorized
     async def patch(self, desktop_id: str) -> None:
-        """Change the keyboard layout: ``{"layout": "fr", "variant": ""}``."""
-        body = json_object(self.request.body)
-        unknown = set(body) - {"layout", "variant"}
-        if unknown or "layout" not in body:
-            raise web.HTTPError(400, 'the body must be {"layout": str, "variant": str (optional)}')
-        try:
-            desktop = await self.manager.set_layout(
-                desktop_id, body["layout"], body.get("variant")
-            )
-        except DesktopError as e:
-            raise web.HTTPError(e.status, e.message) from None
-        self.write_json(self.as_json(desktop))
+        self.write_json(self.as_json(await self.switch_desktop(desktop_id)))
 
     @web.authenticated
     @authorized
@@ -132,13 +122,32 @@ class DesktopHandler(BaseDesktopHandler):
         self.write_json(self.as_json(desktop))
 
 
-class KeyboardLayoutsHandler(BaseDesktopHandler):
+class KeyboardLayoutsHandler(KeyboardAPI, BaseDesktopHandler):
     """``desktops/api/keyboard-layouts``: the XKB layouts (and variants) a desktop may use."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.write_json([layout.to_dict() for layout in load_layouts().values()])
+        self.write_json(self.layouts_json())
+
+
+class KeyboardHandler(KeyboardAPI, BaseDesktopHandler):
+    """``desktops/api/keyboard``: the user's chosen layout, read and kept (keyboard_api.py)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(self.choice_json())
+
+    @web.authenticated
+    @authorized
+    async def put(self) -> None:
+        self.write_json(self.keep_choice())
+
+    @web.authenticated
+    @authorized
+    async def delete(self) -> None:
+        self.write_json(self.forget_choice())
 
 
 class ApplicationsHandler(BaseDesktopHandler):
@@ -211,9 +220,10 @@ class DesktopProxyHandler(XpraProxyMixin, DesktopMixin, LocalProxyHandler):
 # Order matters: the API and client routes must match before the catch-all proxy route.
 default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
     (r"desktops/api/desktops/?", DesktopsHandler),
-    (r"desktops/api/keyboard-layouts/?", KeyboardLayoutsHandler),
+    (LAYOUTS_ROUTE, KeyboardLayoutsHandler),
+    (KEYBOARD_ROUTE, KeyboardHandler),
     (r"desktops/api/applications/?", ApplicationsHandler),
-    (r"desktops/api/desktops/([^/]+)/?", DesktopHandler),
+    (DESKTOP_ROUTE, DesktopHandler),
     (r"desktops/([^/]+)", AddSlashHandler),
     (r"desktops/([^/]+)/(.*)", DesktopProxyHandler),
 ]

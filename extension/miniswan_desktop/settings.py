@@ -18,6 +18,7 @@ from traitlets.config import Configurable
 
 from .applications import APPLICATIONS_FILE, load_applications
 from .client_files import XPRA_WWW
+from .keyboard import preference_path
 from .xpra import DEFAULT_START_COMMAND, GeometryError, parse_geometry
 
 
@@ -102,6 +103,17 @@ class DesktopSettings(Configurable):
         frontends always send one: the user's setting, else the browser's layout). One of
         the layouts of /usr/share/X11/xkb/rules/evdev.lst.""",
     ).tag(config=True)
+
+    keyboard_file = Unicode(
+        help="""Where the user's chosen keyboard layout is kept (JSON `{"layout",
+        "variant"}`), read and written by `desktops/api/keyboard` on both servers, so the
+        choice follows the user between JupyterLab and desktop-only sessions. Default:
+        ~/.config/miniswan-desktop/keyboard.json in the user's home.""",
+    ).tag(config=True)
+
+    @default("keyboard_file")
+    def _default_keyboard_file(self) -> str:
+        return str(preference_path())
 
     keyboard_extra_keys = Bool(
         True,

@@ -6,9 +6,8 @@
  * is a small bundle of its own (standalone.ts, built by webpack.page.config.js).
  *
  * The server's API, below the server's prefix: `GET api/status` (the desktop), `POST
- * api/restart`, `GET api/keyboard` (the layouts) and `PUT api/keyboard` (`{layout, variant,
- * save}`). Everything it needs from outside (fetch, navigator, the document) is passed in,
- * so jest drives it with fakes.
+ * api/restart`, and the keyboard API both servers share (keyboardapi.ts). Everything it needs
+ * from outside (fetch, navigator, the document) is passed in, so jest drives it with fakes.
  */
 import { ClientConnection } from './clientframe';
 import { ClipboardIndicator, IClipboardNavigator } from './clipboard';
@@ -22,6 +21,7 @@ import {
   parseLayoutValue,
   renderLayoutOptions
 } from './keyboard';
+import { KeyboardAPI, layoutToUse } from './keyboardapi';
 import { probeWith } from './reconnect';
 
 /** The desktop as `api/status` tells it. */
@@ -38,10 +38,8 @@ export interface IPageStatus {
 /** What the server writes into the page (`#miniswan-page-data`). */
 export interface IPageData {
   status: IPageStatus;
-  /** The Hub's XSRF token, sent with every request that changes something. */
+  /** The Hub's XSRF token, sent with every request (the Hub's check of fetch calls). */
   xsrf: string;
-  /** The user saved a layout: keep it instead of the browser's. */
-  keyboardSaved: boolean;
 }
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
@@ -53,7 +51,17 @@ export class DesktopPage {
     this._fetch = options.fetch;
     this._nav = options.navigator;
     this._status = options.data.status;
-    this._saved = options.data.keyboardSaved;
+    this._keyboard = new KeyboardAPI((path, init) =>
+      this._fetch(path, {
+        ...init,
+        credentials: 'same-origin',
+        headers: {
+          ...(init?.headers as Record<string, string> | undefined),
+          'X-XSRFToken': this._data.xsrf,
+          Accept: 'application/json'
+        }
+      })
+    );
     this._iframe = this._$('client') as HTMLIFrameElement;
     this._select = this._$('keyboard-layout') as HTMLSelectElement;
     this._iframe.addEventListener('load', () => this._applyLayout());
@@ -199,43 +207,38 @@ export class DesktopPage {
   // ---- keyboard (docs/keyboard.md): the saved choice, else what the browser says ----
 
   private async _initKeyboard(): Promise<void> {
-    try {
-      const response = await this._fetch('api/keyboard', {
-        credentials: 'same-origin',
-        headers: { Accept: 'application/json' }
-      });
-      const list = response.ok ? await response.json() : [];
-      this._layouts = Array.isArray(list) ? list : [];
-    } catch {
-      this._layouts = [];
-    }
+    this._layouts = await this._keyboard.layouts();
     this._renderLayouts();
-    if (!this._saved) {
-      const detected = await detectLayout(this._nav);
-      if (layoutValue(detected) !== layoutValue(this._current())) {
-        await this._setLayout(detected, false).catch(() => undefined);
-      }
+    // the user's kept choice (the desktop started with it), else the browser's keyboard
+    const { switchTo } = await layoutToUse(
+      await this._keyboard.choice(),
+      () => detectLayout(this._nav),
+      this._current()
+    );
+    if (switchTo) {
+      await this._switch(switchTo).catch(() => undefined);
     }
   }
 
+  /** The user picked a layout: switch the desktop, and keep it as their choice. */
   private async _choose(): Promise<void> {
+    const value = parseLayoutValue(this._select.value);
     try {
-      await this._setLayout(parseLayoutValue(this._select.value), true);
-      this._saved = true;
+      await this._switch(value);
+      await this._keyboard.keep(value);
     } catch (error) {
       this._renderLayouts(); // back to the layout in use
       window.alert(`Keyboard layout: ${(error as Error).message}`);
     }
   }
 
-  /** Change the running desktop's layout; `save` keeps it as the user's choice. */
-  private async _setLayout(value: IKeyboardLayout, save: boolean) {
-    const status = await this._request('PUT', 'api/keyboard', {
-      layout: value.layout,
-      variant: value.variant,
-      save
-    });
-    this.show(status);
+  private async _switch(value: IKeyboardLayout): Promise<void> {
+    if (!this._status.id) {
+      throw new Error('the desktop is not running');
+    }
+    this.show(
+      await this._keyboard.switchDesktop<IPageStatus>(this._status.id, value)
+    );
   }
 
   private _current(): IKeyboardLayout {
@@ -284,7 +287,7 @@ export class DesktopPage {
   private _fetch: Fetch;
   private _nav: INavigatorLike & IClipboardNavigator;
   private _status: IPageStatus;
-  private _saved: boolean;
+  private _keyboard: KeyboardAPI;
   private _iframe: HTMLIFrameElement;
   private _select: HTMLSelectElement;
   private _layouts: ILayoutInfo[] = [];

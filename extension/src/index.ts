@@ -12,12 +12,12 @@ import {
   Notification,
   WidgetTracker
 } from '@jupyterlab/apputils';
-import { PageConfig } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { IRunningSessionManagers } from '@jupyterlab/running';
-import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ServerConnection } from '@jupyterlab/services';
 
 import { ApplicationCatalog, addApplicationItems } from './applications';
 import { addCommands } from './commands';
@@ -28,7 +28,8 @@ import { addRunningManager } from './running';
 import { CommandIDs, IDesktop, PLUGIN_ID } from './tokens';
 import { INewItem, addToTreeNewMenu } from './tree';
 import { IKeyboardLayout, ILayoutInfo, detectLayout } from './keyboard';
-import { KeyboardControl, fetchLayouts } from './keyboardcontrol';
+import { KeyboardAPI, layoutToUse } from './keyboardapi';
+import { KeyboardControl } from './keyboardcontrol';
 import { xpraClientUrl } from './xpra';
 
 /** Notebook 7 sets `notebookPage` (tree, notebooks, edit, ...); JupyterLab does not. */
@@ -45,7 +46,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ILayoutRestorer,
     IRunningSessionManagers,
-    ISettingRegistry,
     IMainMenu
   ],
   activate: (
@@ -54,22 +54,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     running: IRunningSessionManagers | null,
-    settingRegistry: ISettingRegistry | null,
     mainMenu: IMainMenu | null
   ): void => {
     const model = new DesktopModel({
       api: new DesktopAPI(app.serviceManager.serverSettings)
     });
     const tracker = new WidgetTracker<DesktopPanel>({ namespace: PLUGIN_ID });
-    // keyboard layout (keyboard.ts): the user's setting, else what the browser says
+    // keyboard layout (keyboardapi.ts, as on the desktop-only page): the user's kept
+    // choice, in their home on the server, else what the browser says
+    const settings = app.serviceManager.serverSettings;
+    const keyboardApi = new KeyboardAPI((path, init) =>
+      ServerConnection.makeRequest(
+        URLExt.join(settings.baseUrl, path),
+        init ?? {},
+        settings
+      )
+    );
+    const choice = keyboardApi.choice();
     let preferred: IKeyboardLayout = { layout: '', variant: '' };
-    const detected = detectLayout();
     const userLayout = async (): Promise<IKeyboardLayout> =>
-      preferred.layout ? preferred : await detected;
+      preferred.layout
+        ? preferred
+        : (await layoutToUse(await choice, () => detectLayout())).value;
     model.createDefaults = async () => ({ ...(await userLayout()) });
-    let saveLayout = async (value: IKeyboardLayout): Promise<void> => {
-      preferred = value;
-    };
     const clientUrl = (desktop: IDesktop) =>
       xpraClientUrl(
         desktop.url,
@@ -77,37 +84,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
         undefined,
         desktop.client_url
       );
-
-    if (settingRegistry) {
-      settingRegistry
-        .load(plugin.id)
-        .then(settings => {
-          const read = () => {
-            preferred = {
-              layout: String(settings.get('keyboardLayout').composite ?? ''),
-              variant: String(settings.get('keyboardVariant').composite ?? '')
-            };
-          };
-          read();
-          settings.changed.connect(read);
-          saveLayout = async value => {
-            preferred = value;
-            await settings.set('keyboardLayout', value.layout);
-            await settings.set('keyboardVariant', value.variant);
-          };
-        })
-        .catch(error => {
-          console.warn('miniswan-desktop: could not load settings', error);
-        });
-    }
     let layouts: Promise<ILayoutInfo[]> | null = null;
     const keyboard = new KeyboardControl({
       model,
-      layouts: () =>
-        (layouts ??= fetchLayouts(app.serviceManager.serverSettings).catch(
-          () => []
-        )),
-      save: value => saveLayout(value)
+      layouts: () => (layouts ??= keyboardApi.layouts()),
+      save: async value => {
+        preferred = value;
+        await keyboardApi.keep(value);
+      }
     });
     tracker.widgetAdded.connect((_, panel) => {
       panel.toolbar.addItem('keyboard', keyboard.attach(panel.content));

@@ -1,11 +1,9 @@
 /**
  * The JupyterLab panel's keyboard control: the toolbar's layout selector (a Lumino widget),
- * the PATCH and the saved setting when the user picks a layout, and the running client kept
+ * the switch (PATCH) and the kept choice (PUT) when the user picks a layout, and the running client kept
  * on the desktop's layout. The rules it applies are keyboard.ts's, shared with the
  * desktop-only page.
  */
-import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
@@ -17,19 +15,6 @@ import {
   parseLayoutValue,
   renderLayoutOptions
 } from './keyboard';
-
-/** The layouts the server knows (empty if it cannot say). */
-export async function fetchLayouts(
-  settings: ServerConnection.ISettings
-): Promise<ILayoutInfo[]> {
-  const url = URLExt.join(settings.baseUrl, 'desktops/api/keyboard-layouts');
-  const response = await ServerConnection.makeRequest(url, {}, settings);
-  if (!response.ok) {
-    return [];
-  }
-  const data = await response.json();
-  return Array.isArray(data) ? data : [];
-}
 
 /**
  * The toolbar's layout selector: a `<select>` of the server's layouts (common ones
@@ -184,7 +169,7 @@ export namespace KeyboardControl {
     model: IKeyboardModel;
     /** The server's layouts (fetched once, shared by the panels). */
     layouts: () => Promise<ILayoutInfo[]>;
-    /** Keep the user's choice (the JupyterLab setting). */
+    /** Keep the user's choice (PUT desktops/api/keyboard, keyboardapi.ts). */
     save: (value: IKeyboardLayout) => Promise<void>;
   }
 }

@@ -44,12 +44,25 @@ def runtime_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def jp_server_config(desktop_config: dict[str, Any], runtime_dir: Path) -> dict[str, Any]:
+def keyboard_file(tmp_path: Path) -> Path:
+    """Where the server under test keeps the user's layout: never the real home's."""
+    return tmp_path / "keyboard.json"
+
+
+@pytest.fixture
+def jp_server_config(
+    desktop_config: dict[str, Any], runtime_dir: Path, keyboard_file: Path
+) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"miniswan_desktop": True}},
         # No desktop prepared ahead unless a test asks (test_prepared.py): the others count
         # processes and desktops.
-        "DesktopApp": {"runtime_dir": str(runtime_dir), "prepared_desktops": 0, **desktop_config},
+        "DesktopApp": {
+            "runtime_dir": str(runtime_dir),
+            "prepared_desktops": 0,
+            "keyboard_file": str(keyboard_file),
+            **desktop_config,
+        },
     }
 
 

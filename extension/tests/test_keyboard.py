@@ -1,6 +1,6 @@
-"""Keyboard layouts: validation against XKB, the REST API (create, PATCH, list), the
-private XKB directory with the extra keys (compiled by the real xkbcomp), and a desktop
-that starts with it (real xpra and Xvfb)."""
+"""Keyboard layouts: validation against XKB, the REST API (create, PATCH, list, the kept
+choice), the private XKB directory with the extra keys (compiled by the real xkbcomp), and a
+desktop that starts with it (real xpra and Xvfb)."""
 
 from __future__ import annotations
 
@@ -283,6 +283,30 @@ async def test_layout_at_creation_and_update(api, xpra_required):
     r = await api.call("PATCH", "nosuchid", body={"layout": "fr"})
     assert r.code == 404
     await api.delete(d["id"])
+
+
+@requires_xkb
+async def test_the_users_choice_is_kept_read_and_forgotten(jp_fetch, keyboard_file):
+    """desktops/api/keyboard (keyboard_api.py, the same on the desktop-only server)."""
+
+    async def call(method: str, body: object = None) -> tuple[int, dict]:
+        r = await jp_fetch(
+            "desktops", "api", "keyboard", method=method, raise_error=False,
+            body=None if body is None else json.dumps(body),
+        )  # fmt: skip
+        return r.code, json.loads(r.body)
+
+    assert await call("GET") == (200, {"layout": "", "variant": "", "saved": False})
+    for bad in ({"layout": "qq"}, {"layout": "de", "variant": "qq"}, {"variant": "x"}, []):
+        code, body = await call("PUT", bad)
+        assert code == 400 and "message" in body, bad
+    assert not keyboard_file.exists()
+    kept = {"layout": "de", "variant": "nodeadkeys"}
+    assert await call("PUT", kept) == (200, {**kept, "saved": True})
+    assert json.loads(keyboard_file.read_text()) == kept
+    assert await call("GET") == (200, {**kept, "saved": True})
+    assert await call("DELETE") == (200, {"layout": "", "variant": "", "saved": False})
+    assert not keyboard_file.exists()
 
 
 @requires_xkb

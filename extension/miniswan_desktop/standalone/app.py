@@ -33,7 +33,7 @@ from traitlets.config import Application
 from .. import __version__
 from ..client_files import CachedClientFileHandler, ClientFiles
 from ..client_page import client_params
-from ..keyboard import preference_path
+from ..keyboard_api import DESKTOP_ROUTE, KEYBOARD_FILE_SETTING, KEYBOARD_ROUTE, LAYOUTS_ROUTE
 from ..manager import DesktopError, DesktopManager
 from ..session import Desktop
 from ..settings import DesktopSettings
@@ -41,7 +41,9 @@ from .activity import ActivityReporter, last_activity
 from .desktop import SingleDesktop
 from .handlers import (
     SERVICE_SETTING,
+    DesktopLayoutHandler,
     KeyboardHandler,
+    KeyboardLayoutsHandler,
     PageHandler,
     RestartHandler,
     StatusHandler,
@@ -234,7 +236,7 @@ class DesktopServer(DesktopSettings, Application):
         except DesktopError as e:
             raise SystemExit(f"{self.name}: {e.message}") from None
         self.desktop = SingleDesktop(
-            self.manager, keyboard_file=preference_path(), app=application
+            self.manager, keyboard_file=Path(self.keyboard_file), app=application
         )
         self.web_app = self.make_app()
 
@@ -258,7 +260,10 @@ class DesktopServer(DesktopSettings, Application):
             (route(url_path_join(prefix, "api")) + "/?", VersionHandler),
             (route(url_path_join(prefix, "api/status")), StatusHandler),
             (route(url_path_join(prefix, "api/restart")), RestartHandler),
-            (route(url_path_join(prefix, "api/keyboard")), KeyboardHandler),
+            # the keyboard API of both servers (keyboard_api.py)
+            (route(prefix) + LAYOUTS_ROUTE, KeyboardLayoutsHandler),
+            (route(prefix) + KEYBOARD_ROUTE, KeyboardHandler),
+            (route(prefix) + DESKTOP_ROUTE, DesktopLayoutHandler),
             # Public, cached: see client_files.py.
             (route(files_url) + "/([^/]+)/(.*)", CachedClientFileHandler, {"client": client}),
             (route(desktop_url.rstrip("/")), web.RedirectHandler, {"url": desktop_url}),
@@ -283,6 +288,7 @@ class DesktopServer(DesktopSettings, Application):
             desktop_url=desktop_url,
             client_url=client_url,
             last_activity_times={},
+            **{KEYBOARD_FILE_SETTING: Path(self.keyboard_file)},
         )
         settings[SERVICE_SETTING] = self.desktop
         return web.Application(handlers, **settings)

@@ -17,9 +17,9 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
 from .. import __version__
-from ..desktop_proxy import JsonErrorsMixin, JsonWriterMixin, json_object
-from ..keyboard import load_layouts, save_preference
-from ..manager import DesktopError
+from ..desktop_proxy import JsonErrorsMixin, JsonWriterMixin
+from ..keyboard_api import KeyboardAPI
+from ..manager import DesktopError, DesktopManager
 from .activity import ACTIVITY_KEY
 from .desktop import SingleDesktop
 
@@ -47,6 +47,10 @@ class HubUserMixin(HubOAuthenticated):
     @property
     def service(self) -> SingleDesktop:
         return self.settings[SERVICE_SETTING]
+
+    @property
+    def manager(self) -> DesktopManager:
+        return self.service.manager
 
     def record_activity(self) -> None:
         """Count this request as use of the server for the Hub's idle culler."""
@@ -76,10 +80,6 @@ class PageHandler(HubUserMixin, web.RequestHandler):
         page_data = {
             "status": self.desktop_status(),
             "xsrf": _text(self.xsrf_token),
-            # a saved choice wins over the layout the browser reports (docs/keyboard.md)
-            "keyboardSaved": bool(
-                self.service.keyboard_file and self.service.keyboard_file.exists()
-            ),
         }
         self.render(
             "page.html",
@@ -126,34 +126,41 @@ class RestartHandler(ApiHandler):
         self.write_json(self.desktop_status())
 
 
-class KeyboardHandler(ApiHandler):
-    """``PUT <prefix>api/keyboard`` ``{"layout", "variant", "save"}``: the desktop's keyboard
-    layout; ``save`` (default true) also keeps it as the user's choice for next time.
-    ``GET``: the layouts XKB knows (name, description, variants)."""
+class KeyboardLayoutsHandler(KeyboardAPI, ApiHandler):
+    """``<prefix>desktops/api/keyboard-layouts``: the layouts (keyboard_api.py)."""
 
     @web.authenticated
     def get(self) -> None:
-        self.write_json([layout.to_dict() for layout in load_layouts().values()])
+        self.write_json(self.layouts_json())
+
+
+class KeyboardHandler(KeyboardAPI, ApiHandler):
+    """``<prefix>desktops/api/keyboard``: the user's chosen layout, read and kept, as on the
+    JupyterLab server (keyboard_api.py); the next desktop of this server starts with it."""
 
     @web.authenticated
-    async def put(self) -> None:
-        body = json_object(self.request.body)
-        unknown = set(body) - {"layout", "variant", "save"}
-        if unknown or "layout" not in body:
-            raise web.HTTPError(
-                400, 'the body must be {"layout": str, "variant": str, "save": bool}'
-            )
-        desktop = self.service.desktop
-        if desktop is None:
-            raise web.HTTPError(409, "the desktop was never started")
-        try:
-            desktop = await self.service.manager.set_layout(
-                desktop.id, body["layout"], body.get("variant")
-            )
-        except DesktopError as e:
-            raise web.HTTPError(e.status, e.message) from None
-        if body.get("save", True) and self.service.keyboard_file:
-            save_preference(self.service.keyboard_file, desktop.layout, desktop.variant)
+    def get(self) -> None:
+        self.write_json(self.choice_json())
+
+    @web.authenticated
+    def put(self) -> None:
+        self.record_activity()
+        self.write_json(self.keep_choice())
+
+    @web.authenticated
+    def delete(self) -> None:
+        self.record_activity()
+        self.write_json(self.forget_choice())
+
+
+class DesktopLayoutHandler(KeyboardAPI, ApiHandler):
+    """``PATCH <prefix>desktops/api/desktops/<id>``: switch the desktop's layout, as on the
+    JupyterLab server (keyboard_api.py); answers with the page's status."""
+
+    @web.authenticated
+    async def patch(self, desktop_id: str) -> None:
+        self.record_activity()
+        await self.switch_desktop(desktop_id)
         self.write_json(self.desktop_status())
 
 

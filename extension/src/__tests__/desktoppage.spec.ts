@@ -52,15 +52,31 @@ function answer(body: unknown, status = 200): Response {
   } as unknown as Response;
 }
 
-/** A fake server: `api/keyboard` lists LAYOUTS and takes PUTs; `api/status` is `status`. */
-function server(initial: IPageStatus) {
+/**
+ * A fake desktop-only server: the keyboard API both servers share (layouts, the kept choice,
+ * PATCH of the desktop) and `api/status` / `api/restart`.
+ */
+function server(
+  initial: IPageStatus,
+  kept?: { layout: string; variant: string }
+) {
   let status = initial;
+  let choice = kept
+    ? { ...kept, saved: true }
+    : { layout: '', variant: '', saved: false };
   const fetch = jest.fn(async (url: string, init?: RequestInit) => {
     const method = init?.method ?? 'GET';
-    if (url === 'api/keyboard' && method === 'GET') {
+    if (url === 'desktops/api/keyboard-layouts') {
       return answer(LAYOUTS);
     }
-    if (url === 'api/keyboard' && method === 'PUT') {
+    if (url === 'desktops/api/keyboard' && method === 'GET') {
+      return answer(choice);
+    }
+    if (url === 'desktops/api/keyboard' && method === 'PUT') {
+      choice = { ...JSON.parse(String(init?.body)), saved: true };
+      return answer(choice);
+    }
+    if (url === `desktops/api/desktops/${status.id}` && method === 'PATCH') {
       const body = JSON.parse(String(init?.body));
       status = { ...status, layout: body.layout, variant: body.variant };
       return answer(status);
@@ -69,20 +85,23 @@ function server(initial: IPageStatus) {
       status = running();
       return answer(status);
     }
-    return answer(status);
+    if (url === 'api/status') {
+      return answer(status);
+    }
+    return answer({ message: 'not found' }, 404);
   });
   return { fetch, status: () => status };
 }
 
 function makePage(
   status: IPageStatus,
-  options: { saved?: boolean; nav?: any } = {}
+  options: { kept?: { layout: string; variant: string }; nav?: any } = {}
 ) {
   document.body.innerHTML = PAGE;
-  const fake = server(status);
+  const fake = server(status, options.kept);
   const page = new DesktopPage({
     document,
-    data: { status, xsrf: 'token-1', keyboardSaved: options.saved ?? true },
+    data: { status, xsrf: 'token-1' },
     fetch: fake.fetch,
     navigator: options.nav ?? { language: 'en-US' }
   });
@@ -141,8 +160,10 @@ describe('DesktopPage', () => {
     page.dispose();
   });
 
-  it('offers the server layouts and saves the one the user picks', async () => {
-    const { page, fetch } = makePage(running('de'));
+  it('offers the server layouts, switches to the one the user picks and keeps it', async () => {
+    const { page, fetch } = makePage(running('de'), {
+      kept: { layout: 'de', variant: '' }
+    });
     await page.start();
     const select = $('keyboard-layout') as HTMLSelectElement;
     // the same options as the panel's selector: the current layout's variants included
@@ -151,16 +172,23 @@ describe('DesktopPage', () => {
       'de:nodeadkeys'
     );
 
+    expect(calls(fetch, 'PATCH', 'desktops/api/desktops/d1')).toHaveLength(0);
+
     select.value = 'fr';
     select.dispatchEvent(new Event('change'));
     await new Promise(resolve => setTimeout(resolve, 0));
-    const puts = calls(fetch, 'PUT', 'api/keyboard');
-    expect(puts).toHaveLength(1);
-    expect(JSON.parse(String(puts[0][1].body))).toEqual({
+    // the same two calls as the panel: switch the desktop, keep the choice
+    const patches = calls(fetch, 'PATCH', 'desktops/api/desktops/d1');
+    expect(patches).toHaveLength(1);
+    expect(JSON.parse(String(patches[0][1].body))).toEqual({
       layout: 'fr',
-      variant: '',
-      save: true
+      variant: ''
     });
+    const [[, put]] = calls(fetch, 'PUT', 'desktops/api/keyboard');
+    expect(JSON.parse(String(put.body))).toEqual({ layout: 'fr', variant: '' });
+    expect((put.headers as Record<string, string>)['X-XSRFToken']).toBe(
+      'token-1'
+    );
     expect(page.status.layout).toBe('fr');
     expect(select.value).toBe('fr');
     page.dispose();
@@ -177,25 +205,29 @@ describe('DesktopPage', () => {
           ])
       }
     };
-    const { page, fetch } = makePage(running('us'), {
-      saved: false,
-      nav: azerty
-    });
+    const { page, fetch } = makePage(running('us'), { nav: azerty });
     await page.start();
-    const puts = calls(fetch, 'PUT', 'api/keyboard');
-    expect(puts).toHaveLength(1);
-    expect(JSON.parse(String(puts[0][1].body))).toEqual({
+    const patches = calls(fetch, 'PATCH', 'desktops/api/desktops/d1');
+    expect(patches).toHaveLength(1);
+    expect(JSON.parse(String(patches[0][1].body))).toEqual({
       layout: 'fr',
-      variant: '',
-      save: false
+      variant: ''
     });
+    // a guess is not kept
+    expect(calls(fetch, 'PUT', 'desktops/api/keyboard')).toHaveLength(0);
+    expect(page.status.layout).toBe('fr');
     page.dispose();
 
-    // a saved choice wins: no guess is sent
-    const saved = makePage(running('us'), { saved: true, nav: azerty });
-    await saved.page.start();
-    expect(calls(saved.fetch, 'PUT', 'api/keyboard')).toHaveLength(0);
-    saved.page.dispose();
+    // a kept choice wins over the browser's keyboard
+    const kept = makePage(running('us'), {
+      kept: { layout: 'us', variant: '' },
+      nav: azerty
+    });
+    await kept.page.start();
+    expect(calls(kept.fetch, 'PATCH', 'desktops/api/desktops/d1')).toHaveLength(
+      0
+    );
+    kept.page.dispose();
   });
 
   it('probes api/status without following redirects when the connection drops', async () => {
