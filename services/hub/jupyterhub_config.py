@@ -67,10 +67,23 @@ c.Authenticator.admin_users = {setting("MINISWAN_ADMIN_USER")}
 c.Authenticator.allow_all = True
 
 # --- Spawner: one container per user, on the stack's own network, reached by its name.
-# MiniSwanSpawner (services/hub/miniswan_hub) is DockerSpawner plus the spawn form.
-c.JupyterHub.spawner_class = "miniswan_hub.spawner.MiniSwanSpawner"
+# The engine (docs/operations.md, docs/swarm.md): "docker", MiniSwanSpawner (DockerSpawner plus
+# the spawn form, services/hub/miniswan_hub) on this hub's engine; "swarm", MiniSwanSwarmSpawner,
+# a Swarm service per user, for a hub that runs on a swarm manager (tools/swarm). Both share
+# the SWAN layer; the settings below under `spawner` reach whichever is chosen.
+ENGINES = {
+    "docker": "miniswan_hub.spawner.MiniSwanSpawner",
+    "swarm": "miniswan_hub.swarm_spawner.MiniSwanSwarmSpawner",
+}
+engine = setting("MINISWAN_ENGINE")
+if engine not in ENGINES:
+    raise RuntimeError(f"MINISWAN_ENGINE is {engine!r}: choose one of {', '.join(ENGINES)}")
+c.JupyterHub.spawner_class = ENGINES[engine]
+# The concrete class's section: the SWAN layer's settings are read under its name.
+spawner = getattr(c, ENGINES[engine].rsplit(".", 1)[1])
 c.DockerSpawner.image = setting("MINISWAN_USER_IMAGE")
-c.DockerSpawner.pull_policy = "ifnotpresent"
+# A swarm's nodes hold (or pull) the user image themselves, not the manager the hub talks to.
+c.DockerSpawner.pull_policy = "ifnotpresent" if engine == "docker" else "skip"
 # One name for the compose project, its network and its user containers, so that two stacks
 # (the demo and the e2e one) can run side by side without touching each other's users.
 stack = setting("MINISWAN_STACK")
@@ -138,17 +151,17 @@ c.JupyterHub.log_level = "DEBUG" if debug else "INFO"
 # --- Software stacks (docs/software-stacks.md): the CVMFS stand-in's views, read-only at
 # /cvmfs in every user container (the cvmfs-stub service fills the volume); the spawn page
 # lists the releases from the stub's catalog and limits cores and memory.
-c.DockerSpawner.volumes[stack + "-cvmfs"] = {"bind": "/cvmfs", "mode": "ro"}
+# (A swarm's servers bind each node's own /cvmfs instead: MiniSwanSwarmSpawner.node_cvmfs_dir.)
+if engine == "docker":
+    c.DockerSpawner.volumes[stack + "-cvmfs"] = {"bind": "/cvmfs", "mode": "ro"}
 # The catalog: the cvmfs-stub's (cvmfs_catalog_url's default) unless this says otherwise.
 if catalog_url := os.environ.get("MINISWAN_CVMFS_CATALOG_URL"):
-    c.MiniSwanSpawner.cvmfs_catalog_url = catalog_url
-c.MiniSwanSpawner.cpu_choices = [int(n) for n in setting("MINISWAN_CPU_CHOICES").split(",")]
-c.MiniSwanSpawner.default_cpu = int(setting("MINISWAN_DEFAULT_CPU"))
-c.MiniSwanSpawner.memory_choices_gb = [
-    int(n) for n in setting("MINISWAN_MEMORY_CHOICES_GB").split(",")
-]
-c.MiniSwanSpawner.default_memory_gb = int(setting("MINISWAN_DEFAULT_MEMORY_GB"))
-c.MiniSwanSpawner.max_memory_gb = int(setting("MINISWAN_MAX_MEMORY_GB"))
+    spawner.cvmfs_catalog_url = catalog_url
+spawner.cpu_choices = [int(n) for n in setting("MINISWAN_CPU_CHOICES").split(",")]
+spawner.default_cpu = int(setting("MINISWAN_DEFAULT_CPU"))
+spawner.memory_choices_gb = [int(n) for n in setting("MINISWAN_MEMORY_CHOICES_GB").split(",")]
+spawner.default_memory_gb = int(setting("MINISWAN_DEFAULT_MEMORY_GB"))
+spawner.max_memory_gb = int(setting("MINISWAN_MAX_MEMORY_GB"))
 
 # --- Developer loop (`nox -s dev`): the extension's source on the host replaces the copy
 # installed in the user image, read-only: Python from the source tree, the JupyterLab frontend
@@ -172,4 +185,4 @@ if dev_extension:
         "PYTHONPATH": f"{dev_root}/extension",
         "JUPYTER_PATH": f"{dev_root}/share/jupyter",
     }
-    c.MiniSwanSpawner.jupyterlab_cmd = ["jupyterhub-singleuser", "--ServerApp.autoreload=True"]
+    spawner.jupyterlab_cmd = ["jupyterhub-singleuser", "--ServerApp.autoreload=True"]
