@@ -335,3 +335,41 @@ def bench(session: nox.Session) -> None:
         "python", "-m", "bench", "--project", BENCH_PROJECT, "--port", BENCH_PORT,
         *session.posargs, env=SCRIPT_IMPORT_PATH,
     )  # fmt: skip
+
+
+@nox.session(python=PYTHON, default=False)
+def swarm(session: nox.Session) -> None:
+    """User servers on a Docker Swarm cluster built on this machine (docs/swarm.md): a manager
+    and two workers (Docker-in-Docker nodes, tools/swarm), the hub on the manager with
+    MINISWAN_ENGINE=swarm, and e2e_swarm/'s browser tests; torn down after, also on failure.
+
+    Needs the images of `nox -s up`. Not in CI (.ci/run): see docs/swarm.md for its time.
+    `-- --keep-cluster` leaves it running (`-- --down` removes it); other arguments go to pytest.
+    """
+    from tools.swarm import up as cluster
+    from tools.swarm.run import ClusterError
+
+    session.install(*group("e2e"))
+    out = ARTIFACTS / "swarm"
+    if "--down" in session.posargs:
+        cluster.down(session.log)
+        return
+    keep = "--keep-cluster" in session.posargs
+    pytest_args = [a for a in session.posargs if a != "--keep-cluster"]
+    started = time.monotonic()
+    try:
+        preflight()
+        cluster.down(session.log)  # what a killed run left
+        cluster.up(session.log, out)
+        session.run(
+            "pytest", "e2e_swarm", "--output", str(out / "playwright"),
+            "--screenshot", "only-on-failure", "--tracing", "retain-on-failure",
+            "--durations", "5", *pytest_args,
+            env=cluster.environment(),
+        )  # fmt: skip
+    except (StackError, ClusterError) as error:
+        session.error(f"\n{error}")
+    finally:
+        if not keep:
+            cluster.down(session.log, out / "logs")
+        session.log(f"swarm: {time.monotonic() - started:.0f} s in all")

@@ -155,6 +155,7 @@ def spawner_for(monkeypatch: pytest.MonkeyPatch, stub: tuple[str, Any]) -> Any:
         spawner = MiniSwanSwarmSpawner(config=config, user=User(name), hub=Hub())
         spawner.user_options = options
         spawner.task_check_interval = 0.01
+        spawner.no_room_grace = 0.1
         spawner.network_removal_timeout = 0.1
         spawner.docker = fake  # type: ignore[method-assign]
         return spawner
@@ -291,3 +292,13 @@ def test_read_only_modes_with_more_flags_stay_read_only() -> None:
         ("/b", False, "bind"),
         ("/c", True, "bind"),
     ]
+
+
+def test_room_freed_within_the_grace_is_taken(spawner_for: Any) -> None:
+    # a server just stopped: its node ends its container a moment later
+    err = "no suitable node (insufficient resources on 2 nodes)"
+    fake = FakeSwarm([task("pending", err), task("pending", err), task("running")])
+    spawner = spawner_for("dave", {}, fake)
+    spawner.no_room_grace = 5
+
+    assert asyncio.run(spawner.start()) == (f"{STACK}-user-dave", 8888)

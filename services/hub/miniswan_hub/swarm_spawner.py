@@ -60,7 +60,12 @@ INSUFFICIENT = "insufficient resources"
 
 
 class SchedulingError(RuntimeError):
-    """The cluster cannot run the user's server; the message is meant for the user."""
+    """The cluster cannot run the user's server; the message is meant for the user.
+    `no_room`: no node has the resources free (yet), which a server ending may change."""
+
+    def __init__(self, message: str, no_room: bool = False) -> None:
+        super().__init__(message)
+        self.no_room = no_room
 
 
 def current_task(tasks: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -84,7 +89,8 @@ def check_starting(task: Mapping[str, Any], asked: str) -> bool:
         raise SchedulingError(
             f"Not enough resources in the cluster for {asked}: no node has that much free "
             f"right now (the scheduler: {reason}). Choose fewer cores or less memory, or try "
-            "again once other servers have stopped."
+            "again once other servers have stopped.",
+            no_room=True,
         )
     if state == "pending" and reason.startswith("no suitable node"):
         raise SchedulingError(f"No node of the cluster may run your server ({reason}).")
@@ -204,6 +210,14 @@ class MiniSwanSwarmSpawner(SwanLayer, SwarmSpawner):
         starts at 1 s and backs off to 11 s, time a user waits for nothing).""",
     ).tag(config=True)
 
+    no_room_grace = Float(
+        10.0,
+        help="""Seconds a server the scheduler has no room for may wait before the spawn
+        fails with its reason. A stopped server's reservation is freed only once its node has
+        ended its container (seconds): a user who stops and starts again at once, or whose
+        server replaces one just stopped, would otherwise be told there is no room.""",
+    ).tag(config=True)
+
     network_removal_timeout = Float(
         20.0,
         help="""Seconds a stop waits for the user's overlay network to be free (the node ends
@@ -260,7 +274,8 @@ class MiniSwanSwarmSpawner(SwanLayer, SwarmSpawner):
         steps.step(30, "Preparing your EOS home")
         await self._prepare_eos()
         self.apply_plan(plan)
-        self._asked = f"{plan.cores} cores and {plan.memory_gb} GB memory"
+        cores = f"{plan.cores} core{'s' if plan.cores != 1 else ''}"
+        self._asked = f"{cores} and {plan.memory_gb} GB memory"
         try:
             if self.networks.enabled:
                 steps.step(45, "Creating your private network")
@@ -283,15 +298,17 @@ class MiniSwanSwarmSpawner(SwanLayer, SwarmSpawner):
     async def start_object(self) -> None:
         """Wait until the service's task runs; fail at once when the scheduler cannot place it
         or a node rejects it, with its reason, and leave nothing behind."""
+        started = time.monotonic()
         while True:
             task = current_task(await self.docker("tasks", filters={"service": self.service_name}))
             try:
                 if task is not None and check_starting(task, self._asked):
                     break
-            except SchedulingError:
-                # A pending service would still start whenever room appears: remove it.
-                await self.stop()
-                raise
+            except SchedulingError as error:
+                if not (error.no_room and time.monotonic() - started < self.no_room_grace):
+                    # A pending service would still start whenever room appears: remove it.
+                    await self.stop()
+                    raise
             await asyncio.sleep(self.task_check_interval)
         node = await self._node(task)
         self.log.info(
