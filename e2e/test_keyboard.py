@@ -16,7 +16,6 @@ its English layout (the us key positions), while the desktop stays ``ru``.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,8 +23,10 @@ from typing import Any
 
 import docker
 import pytest
+from doors import DOORS, OpenDesktop, home_file, open_page, panel_desktop
 from hub_api import HubAPI
-from playwright.sync_api import Browser, CDPSession, Frame, FrameLocator, Page, expect
+from lab_ui import launch_desktop
+from playwright.sync_api import Browser, CDPSession, FrameLocator, Page, expect
 from stack_info import StackInfo
 from waiting import wait_until
 from xpra_client import focus_terminal, wait_for_drawn_window
@@ -206,39 +207,45 @@ map => {
 """
 
 
-@pytest.fixture(scope="module")
-def keyboard_user(hub: HubAPI) -> Iterator[str]:
-    """One user and server for the layouts (a server start per layout is too slow)."""
-    name = f"keyboard{int(time.time()) % 100000}"
-    hub.start_server(name)
-    yield name
+@pytest.fixture(scope="module", params=DOORS)
+def keyboard_server(request: pytest.FixtureRequest, hub: HubAPI) -> Iterator[tuple[str, str]]:
+    """One user and server per front door (doors.py) for all the layouts, a server start per
+    layout being too slow: JupyterLab, where each layout opens a new desktop, or a
+    desktop-only server, whose one desktop the page switches from layout to layout."""
+    door = request.param
+    name = f"kbd{door}{int(time.time()) % 100000}"
+    hub.start_server(name, {"session": "desktop"} if door == "page" else None)
+    yield door, name
     hub.stop_server(name)
 
 
-def client_frame(page: Page, desktop_id: str) -> Frame:
-    handle = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe')
-    frame = handle.element_handle().content_frame()
-    assert frame is not None
-    return frame
+def open_keyboard_desktop(door: str, page: Page, stack: StackInfo, user: str, hub: HubAPI):
+    """A desktop as this browser's user sees it first: a new one from JupyterLab's
+    launcher, or the desktop-only page (its desktop taking the browser's layout)."""
+    if door == "page":
+        return open_page(page, stack, user, hub)
+    page.goto(f"{stack.url}/user/{user}/lab?reset")  # not the last test's panels
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
+    return panel_desktop(page, user, launch_desktop(page))
 
 
-def drawn_client(page: Page, desktop_id: str) -> tuple[FrameLocator, dict[str, Any]]:
-    """The panel's client once it shows the xterm. Seen under heavy load (load average 12
-    on 2 cores, other suites running): the client page loads but its websocket never
-    reaches xpra (nothing in xpra's log), unrelated to keyboards; the user's remedy, a
-    reload of the client, is tried once."""
-    iframe = f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe'
-    client = page.frame_locator(iframe)
+def drawn_client(opened: OpenDesktop) -> tuple[FrameLocator, dict[str, Any]]:
+    """The client once it shows the xterm. Seen under heavy load (load average 12 on 2
+    cores, other suites running): the client page loads but its websocket never reaches
+    xpra (nothing in xpra's log), unrelated to keyboards; the user's remedy, a reload of
+    the client, is tried once."""
+    client = opened.client
     try:
         return client, wait_for_drawn_window(client, timeout=45)
     except AssertionError:
-        page.locator(iframe).evaluate("frame => frame.contentWindow.location.reload()")
+        opened.iframe.evaluate("frame => frame.contentWindow.location.reload()")
         return client, wait_for_drawn_window(client, timeout=60)
 
 
-def file_text(hub: HubAPI, user: str, name: str) -> str | None:
-    r = hub.request("GET", f"/user/{user}/api/contents/{name}?content=1", as_user=user)
-    return r.json().get("content") if r.status_code == 200 else None
+def cat_running(container: docker.models.containers.Container) -> bool:
+    """A `cat` typed into the desktop's terminal is still reading (the page's desktop is
+    shared by the layouts: each one's terminal must be back at the shell)."""
+    return container.exec_run(["pgrep", "-x", "cat"]).exit_code == 0
 
 
 @pytest.mark.parametrize("layout", ["us", "de", "fr", "ru", "pl"])
@@ -247,75 +254,68 @@ def test_typed_characters_arrive_exactly(
     browser: Browser,
     stack: StackInfo,
     hub: HubAPI,
-    keyboard_user: str,
+    keyboard_server: tuple[str, str],
     login: Callable,
     docker_client: docker.DockerClient,
 ) -> None:
-    user, then = keyboard_user, NEXT[layout]
+    (door, user), then = keyboard_server, NEXT[layout]
     # the user's kept layout, the same API on both servers (miniswan_desktop/keyboard_api.py)
     choice = f"/user/{user}/desktops/api/keyboard"
     # nothing chosen yet: the layout must come from the browser
     r = hub.request("DELETE", choice, as_user=user)
     assert r.status_code == 200 and r.json()["saved"] is False, r.text
+    container = docker_client.containers.get(stack.container_name(user))
+    if cat_running(container):  # left by a failed layout before: this one starts clean
+        container.exec_run(["pkill", "-x", "cat"])
     context = browser.new_context(locale=LOCALES[layout], viewport={"width": 1400, "height": 900})
     context.add_init_script(f"({FAKE_LAYOUT_MAP})({layout_map(layout)!r})")
     try:
         page = context.new_page()
         login(page, user)
-        page.goto(f"{stack.url}/user/{user}/lab?reset")  # not the last test's panels
-        expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
+        opened = open_keyboard_desktop(door, page, stack, user, hub)
 
-        # A new desktop gets the browser's layout (nothing chosen yet).
-        page.locator(".jp-Launcher:visible .jp-LauncherCard").filter(
-            has_text=re.compile(r"^\s*Desktop\s*$")
-        ).click()
-        panel = page.locator(".miniswan-DesktopPanel:visible")
-        expect(panel).to_have_attribute("data-state", "running", timeout=60_000)
-        desktop_id = panel.get_attribute("data-desktop-id")
-        api = f"/user/{user}/desktops/api/desktops/{desktop_id}"
-        assert hub.request("GET", api, as_user=user).json()["layout"] == layout
-        selector = panel.locator(".miniswan-KeyboardLayout-select")
-        expect(selector).to_have_value(layout)
+        def desktop_layout() -> str:
+            return hub.request("GET", opened.status_api, as_user=user).json()["layout"]
 
-        client, facts = drawn_client(page, desktop_id)
-        # the panel has taken the connected client over (layout, dead keys)
+        def client_layout() -> str | None:
+            return opened.frame().evaluate("() => window.client && client.key_layout")
+
+        # The desktop gets the browser's layout (nothing chosen yet), and so does its client.
+        wait_until(lambda: desktop_layout() == layout, 15, f"the desktop's layout {layout}")
+        expect(opened.layout_select).to_have_value(layout)
+        client, facts = drawn_client(opened)
+        # the panel (the page) has taken the connected client over (layout, dead keys)
         wait_until(
-            lambda: client_frame(page, desktop_id).evaluate(
+            lambda: opened.frame().evaluate(
                 "() => !!(window.client && client.miniswanIgnoresDeadKeys)"
             ),
             15,
             "the panel to set up the client's keyboard",
         )
+        wait_until(lambda: client_layout() == layout, 15, f"the client to use {layout}")
         focus_terminal(client, facts)
         keys = Keyboard(context.new_cdp_session(page))
-        name = f"kbd-{layout}.txt"
+        name = f"kbd-{door}-{layout}.txt"
         # the command too is typed on this keyboard (for ru: on its English layout)
         keys.type(f"cat >{name}\n", [layout, "us"])
         keys.type(TEXTS[layout] + "\n", [layout, "us"])
         wait_until(
-            lambda: file_text(hub, user, name) == TEXTS[layout] + "\n",
+            lambda: home_file(container, name) == TEXTS[layout] + "\n",
             30,
-            f"{TEXTS[layout]!r} in {name} (last: {file_text(hub, user, name)!r})",
+            f"{TEXTS[layout]!r} in {name} (last: {home_file(container, name)!r})",
         )
 
-        # Switch the running desktop to another layout from the panel's toolbar; the user's
-        # keyboard changes with it. The client must apply it (Xpra re-reads the keymap).
-        selector.select_option(then)
-        wait_until(
-            lambda: hub.request("GET", api, as_user=user).json()["layout"] == then,
-            15,
-            f"the desktop's layout to become {then}",
-        )
-        wait_until(
-            lambda: client_frame(page, desktop_id).evaluate("() => client.key_layout") == then,
-            15,
-            f"the client to switch to {then}",
-        )
+        # Switch the running desktop to another layout from the panel's toolbar (the page's
+        # header); the user's keyboard changes with it. The client must apply it (Xpra
+        # re-reads the keymap).
+        opened.layout_select.select_option(then)
+        wait_until(lambda: desktop_layout() == then, 15, f"the desktop's layout to be {then}")
+        wait_until(lambda: client_layout() == then, 15, f"the client to switch to {then}")
         focus_terminal(client, facts)
         keys.type(TEXTS[then] + "\n", [then, "us"])
         expected = TEXTS[layout] + "\n" + TEXTS[then] + "\n"
         wait_until(
-            lambda: file_text(hub, user, name) == expected,
+            lambda: home_file(container, name) == expected,
             30,
             f"{TEXTS[then]!r} after {TEXTS[layout]!r} in {name}",
         )
@@ -323,16 +323,19 @@ def test_typed_characters_arrive_exactly(
         # JupyterLab and in desktop-only sessions alike
         saved = hub.request("GET", choice, as_user=user).json()
         assert (saved["layout"], saved["saved"]) == (then, True), saved
-        hub.request("DELETE", api, as_user=user)
+        if door == "panel":
+            hub.request("DELETE", opened.status_api, as_user=user)
+        else:  # the page's one desktop stays: end the cat, back to the shell, before leaving
+            page.keyboard.press("Control+d")
+            wait_until(lambda: not cat_running(container), 15, "Ctrl+D to end the cat")
     except Exception:
         # our own context: pytest-playwright's screenshot-on-failure does not see it
         out = Path("artifacts/e2e/playwright")
         out.mkdir(parents=True, exist_ok=True)
         for i, p in enumerate(context.pages):
-            p.screenshot(path=str(out / f"keyboard-{layout}-{i}.png"))
-        container = docker_client.containers.get(stack.container_name(user))
+            p.screenshot(path=str(out / f"keyboard-{door}-{layout}-{i}.png"))
         logs = container.exec_run(["sh", "-c", "tail -n 40 /tmp/miniswan-desktop-*/*/xpra.log"])
-        (out / f"keyboard-{layout}-xpra.log").write_bytes(logs.output)
+        (out / f"keyboard-{door}-{layout}-xpra.log").write_bytes(logs.output)
         raise
     finally:
         context.close()

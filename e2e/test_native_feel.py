@@ -1,5 +1,6 @@
 """Desktops that feel native: the clipboard both ways, the screen follows the panel, the
-client reconnects to the same session after the proxy restarted.
+client reconnects to the same session after the proxy restarted. Each check runs against
+both front doors (doors.py): a JupyterLab panel and the desktop-only page.
 
 What the desktop sees is read inside its X session (`xdpyinfo`, `xdotool`, files written by
 its terminal); what the browser sees through Chromium's real clipboard and the page.
@@ -13,9 +14,10 @@ from difflib import SequenceMatcher
 
 import docker
 import pytest
+from doors import DOORS, OpenDesktop, home_file, open_desktop
 from hub_api import HubAPI
-from lab_ui import dismiss_server_unavailable, launch_desktop, open_lab, resize_panel
-from playwright.sync_api import Error, Frame, Page, expect
+from lab_ui import dismiss_server_unavailable, resize_panel
+from playwright.sync_api import Error, Page, expect
 from stack_info import StackInfo
 from waiting import wait_until
 from x_session import find_window, in_session, screen_size, session_env
@@ -39,36 +41,31 @@ def dismiss_and_focus_terminal(page: Page, client, facts: dict) -> bool:
     return True
 
 
-def client_frame(page: Page, desktop_id: str) -> Frame:
-    frame = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe')
-    handle = frame.element_handle()
-    assert handle is not None
-    content = handle.content_frame()
-    assert content is not None
-    return content
-
-
-@pytest.fixture
+@pytest.fixture(params=DOORS)
 def desktop(
-    page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable, docker_client
+    request: pytest.FixtureRequest,
+    page: Page,
+    stack: StackInfo,
+    hub: HubAPI,
+    user: str,
+    login: Callable,
+    docker_client,
 ) -> dict:
-    """JupyterLab with one desktop open in a panel, its terminal drawn and focused."""
+    """One desktop open in a JupyterLab panel, or on the desktop-only page (the fixture's
+    parameter), its terminal drawn."""
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
     page.set_viewport_size({"width": 1400, "height": 900})
-    open_lab(page, stack, hub, user, login)
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
-    desktop_id = launch_desktop(page)
-    client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop_id}"] iframe')
-    facts = wait_for_drawn_window(client)
-    api = f"/user/{user}/desktops/api/desktops/{desktop_id}"
-    pid = hub.request("GET", api, as_user=user).json()["pid"]
+    opened = open_desktop(request.param, page, stack, hub, user, login)
+    facts = wait_for_drawn_window(opened.client)
+    pid = hub.request("GET", opened.status_api, as_user=user).json()["pid"]
     container = docker_client.containers.get(stack.container_name(user))
     return {
-        "id": desktop_id,
-        "client": client,
+        "open": opened,
+        "client": opened.client,
         "facts": facts,
-        "api": api,
+        "api": opened.status_api,
         "pid": pid,
         "container": container,
         "env": session_env(container, pid),
@@ -80,22 +77,24 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
     page: Page, hub: HubAPI, user: str, desktop: dict
 ) -> None:
     token = uuid.uuid4().hex[:8]
+    opened: OpenDesktop = desktop["open"]
     # The client passed its exact size on its websocket's URL, so that the server gave the
     # screen a mode of that size before Xpra heard the client (no half-second pause).
-    first = next(url for url in desktop["sockets"] if f"/desktops/{desktop['id']}/" in url)
+    first = next(url for url in desktop["sockets"] if opened.websocket_path in url)
     facts = desktop["facts"]
     assert first.endswith(f"/?screen={facts['width']}x{facts['height']}"), first
-    # The toolbar says the clipboard is shared (permission granted to this page).
-    expect(page.locator(".miniswan-ClipboardButton")).to_have_attribute(
-        "data-clipboard", "granted"
-    )
+    # The client manages key repeat (client_page.py): Xpra does not hold keys down for it,
+    # so a late key-up cannot make X repeat a character.
+    assert opened.frame().evaluate("() => client.capabilities.keyboard_sync") is False
+    # The toolbar (or the page's header) says the clipboard is shared (permission granted).
+    expect(opened.clipboard).to_have_attribute("data-clipboard", "granted")
     focus_terminal(desktop["client"], desktop["facts"])
 
     # Copy in an X application (xclip fed by the terminal): it lands in the browser's
     # clipboard. (No "|" typed: the keyboard layout is another test's business.)
     page.keyboard.type(f"echo -n from-x-{token} > clip.txt\n", delay=30)
     page.keyboard.type("xclip -selection clipboard clip.txt\n", delay=30)
-    frame = client_frame(page, desktop["id"])
+    frame = opened.frame()
     wait_until(
         lambda: frame.evaluate("navigator.clipboard.readText()") == f"from-x-{token}",
         30,
@@ -121,17 +120,16 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
         # xterm inserts the selection when it arrives, maybe after a key typed later: send
         # the line (Enter) until cat has written it
         page.keyboard.press("Enter")
-        content = hub.read_file(user, "pasted.txt") or ""
+        content = home_file(container, "pasted.txt") or ""
         return f"from-browser-{token}" in content.splitlines()
 
     wait_until(pasted, 30, "the browser's clipboard pasted into the desktop's terminal", 1)
     page.keyboard.press("Control+d")
 
-    # The screen follows the panel's size (one test with the clipboard: one server less).
-    panel = page.locator(f'.miniswan-DesktopPanel[data-desktop-id="{desktop["id"]}"] iframe')
-
+    # The screen follows the panel's (the page's) size (one test with the clipboard: one
+    # server less).
     for width, height in ((1000, 700), (1400, 900)):
-        resize_panel(page, panel, width, height)
+        resize_panel(page, opened.iframe, width, height)
         wanted = f"{width}x{height}"
         wait_until(
             lambda wanted=wanted: screen_size(container, env) == wanted,
@@ -142,7 +140,7 @@ def test_clipboard_both_ways_and_screen_follows_the_panel(
     canvas = desktop["client"].locator("div.window canvas").first
     expect(canvas).to_have_js_property("width", 1400)
     expect(canvas).to_have_js_property("height", 900)
-    frame = client_frame(page, desktop["id"])
+    frame = opened.frame()
     # no scrollbar takes room from the client's page
     assert frame.evaluate(
         "() => { const e = document.documentElement;"
@@ -159,9 +157,7 @@ def test_proxy_restart_reconnects_to_the_same_session(
     docker_client: docker.DockerClient,
 ) -> None:
     container, env = desktop["container"], desktop["env"]
-    view = page.locator(
-        f'.miniswan-DesktopPanel[data-desktop-id="{desktop["id"]}"] .miniswan-DesktopView'
-    )
+    view = desktop["open"].connection
     expect(view).to_have_attribute("data-connection", "connected")
     # A window opened before the drop.
     focus_terminal(desktop["client"], desktop["facts"])
@@ -177,7 +173,7 @@ def test_proxy_restart_reconnects_to_the_same_session(
         30,
         "the window opened before the drop",
     )
-    # Record every connection state the panel shows.
+    # Record every connection state the panel (the page) shows.
     view.evaluate(
         """view => {
           window.__connectionLog = [];
@@ -206,7 +202,7 @@ def test_proxy_restart_reconnects_to_the_same_session(
     page.keyboard.type(line + "\n", delay=30)
 
     def arrived() -> str:
-        return hub.read_file(user, "after-drop.txt") or ""
+        return home_file(container, "after-drop.txt") or ""
 
     try:
         wait_until(lambda: arrived() == line + "\n", 15, "the line typed after the reconnect")

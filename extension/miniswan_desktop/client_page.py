@@ -71,7 +71,26 @@ _WORKER_CHECK = "js/lib/wsworker_check.js"
 # Ends the bundle, after Client.js has declared it false.
 NO_WORKER = b"XPRA_CLIENT_FORCE_NO_WORKER = true;  // miniswan: the protocol runs in the page\n"
 
-REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{_WORKER_CHECK}\n{SKIPPED}\n{NO_WORKER!r}"
+# Ends the bundle too: the client asks Xpra not to hold keys down for it (`keyboard_sync`
+# false: a key press is a press and a release at once, and a held key repeats by the
+# browser's own repeated keydowns). Xpra 3.1's HTML5 client leaves the setting at Xpra's
+# default, true, which holds a key pressed in the X server until the client's key-up arrives,
+# without the jitter compensation Xpra's own clients ask for (`key_repeat`): a key-up that
+# came 0.7 s late (a reconnect on a busy machine; any slow network) let X's autorepeat type
+# "tyyyyyyyyped" for "typed". Modifiers are still held and released as the user does.
+KEYBOARD_SYNC_OFF = b"""(function () {  // miniswan: the client manages key repeat
+  var makeHello = XpraClient.prototype._make_hello;
+  XpraClient.prototype._make_hello = function () {
+    makeHello.apply(this, arguments);
+    this._update_capabilities({"keyboard_sync": false});
+  };
+})();
+"""
+
+REWRITE_RULES = (
+    f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{_WORKER_CHECK}\n{SKIPPED}\n{NO_WORKER!r}"
+    f"\n{KEYBOARD_SYNC_OFF!r}"
+)
 """What this module changes, for the client's version (client_files.client_version)."""
 
 
@@ -94,11 +113,12 @@ def rewrite(page: str) -> tuple[str, list[str]]:
 
 def bundle(www: Path, scripts: list[str]) -> bytes:
     """The scripts' text, in order, each ended so that the next starts a new statement;
-    SKIPPED ones left out (STUBS first, for the names read elsewhere), NO_WORKER last."""
+    SKIPPED ones left out (STUBS first, for the names read elsewhere), NO_WORKER and
+    KEYBOARD_SYNC_OFF last."""
     parts = [STUBS]
     for script in scripts:
         if script.startswith(SKIPPED):
             continue
         text = (www / script).read_bytes()
         parts.append(b"// " + script.encode() + b"\n" + text + b"\n;\n")
-    return b"".join([*parts, NO_WORKER])
+    return b"".join([*parts, NO_WORKER, KEYBOARD_SYNC_OFF])

@@ -51,17 +51,7 @@ export class DesktopPage {
     this._fetch = options.fetch;
     this._nav = options.navigator;
     this._status = options.data.status;
-    this._keyboard = new KeyboardAPI((path, init) =>
-      this._fetch(path, {
-        ...init,
-        credentials: 'same-origin',
-        headers: {
-          ...(init?.headers as Record<string, string> | undefined),
-          'X-XSRFToken': this._data.xsrf,
-          Accept: 'application/json'
-        }
-      })
-    );
+    this._keyboard = new KeyboardAPI((path, init) => this._send(path, init));
     this._iframe = this._$('client') as HTMLIFrameElement;
     this._select = this._$('keyboard-layout') as HTMLSelectElement;
     this._iframe.addEventListener('load', () => this._applyLayout());
@@ -119,9 +109,12 @@ export class DesktopPage {
       this._followLayout(status);
       this._iframe.hidden = false;
     } else {
+      // as the panel does: no client, no watcher (its overlay would cover the Restart button)
       this._iframe.hidden = true;
       if (dead && this._shownId !== null) {
-        this._connection?.reconnector.end();
+        this._connection?.dispose();
+        this._connection = null;
+        delete this._iframe.parentElement?.dataset.connection;
         this._iframe.src = 'about:blank';
         this._shownId = null;
       }
@@ -141,14 +134,7 @@ export class DesktopPage {
       iframe: this._iframe,
       host: this._iframe.parentElement ?? this._doc.body,
       clientUrl: () => this.clientUrl(this._status),
-      probe: () =>
-        probeWith(init =>
-          this._fetch('api/status', {
-            ...init,
-            credentials: 'same-origin',
-            headers: { Accept: 'application/json' }
-          })
-        ),
+      probe: () => probeWith(init => this._send('api/status', init)),
       onState: state => {
         if (state === 'ended') {
           this._poll(0); // the status says why (stopped, failed)
@@ -157,17 +143,24 @@ export class DesktopPage {
     });
   }
 
-  private async _request(method: string, path: string, body?: unknown) {
-    const response = await this._fetch(path, {
-      method,
+  /**
+   * Every request of the page: the Hub's cookie and XSRF token (the Hub refuses a script's
+   * cookie-authenticated request without it: a probe without it stayed 403 for good).
+   */
+  private _send(path: string, init?: RequestInit): Promise<Response> {
+    return this._fetch(path, {
+      ...init,
       credentials: 'same-origin',
       headers: {
+        ...(init?.headers as Record<string, string> | undefined),
         'X-XSRFToken': this._data.xsrf,
-        Accept: 'application/json',
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
-      },
-      body: body === undefined ? undefined : JSON.stringify(body)
+        Accept: 'application/json'
+      }
     });
+  }
+
+  private async _request(method: string, path: string) {
+    const response = await this._send(path, { method });
     const data = await response.json();
     if (!response.ok) {
       throw new Error(data?.message || response.statusText);

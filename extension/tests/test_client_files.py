@@ -11,6 +11,7 @@ import pytest
 from miniswan_desktop.client_files import ClientFiles, client_version
 from miniswan_desktop.client_page import (
     BUNDLE_PATH,
+    KEYBOARD_SYNC_OFF,
     NO_WORKER,
     SCREEN_SCRIPT,
     STUBS,
@@ -153,5 +154,9 @@ def test_debians_page_is_rewritten_whole() -> None:
     text = bundle(index.parent, scripts)
     assert text.startswith(STUBS) and b"// js/Client.js\n" in text
     # The protocol runs in the page: the flag comes after Client.js declares it.
-    assert b"var XPRA_CLIENT_FORCE_NO_WORKER = false" in text and text.endswith(NO_WORKER)
+    assert b"var XPRA_CLIENT_FORCE_NO_WORKER = false" in text
+    assert text.endswith(NO_WORKER + KEYBOARD_SYNC_OFF)
+    # What the keyboard_sync override wraps is there, defined before it runs.
+    assert b"XpraClient.prototype._make_hello = function" in text
+    assert b"XpraClient.prototype._update_capabilities = function" in text
     assert b"// js/lib/jsmpeg.js" not in text and b"// js/lib/aurora/aurora.js" not in text

@@ -135,6 +135,19 @@ describe('DesktopPage', () => {
     page.dispose();
   });
 
+  it('drops the client and its watcher when the desktop ends, leaving Restart usable', async () => {
+    const { page } = makePage(running());
+    await page.start();
+    const main = $('client').parentElement as HTMLElement;
+    expect(main.querySelector('.miniswan-DesktopReconnect')).not.toBeNull();
+    page.show({ state: 'stopped', id: 'd1', reason: 'the application exited' });
+    expect(main.querySelector('.miniswan-DesktopReconnect')).toBeNull();
+    expect(main.dataset.connection).toBeUndefined();
+    expect($('dead').hidden).toBe(false);
+    expect(($('client') as HTMLIFrameElement).hidden).toBe(true);
+    page.dispose();
+  });
+
   it('says why a desktop failed, and restarts it with the XSRF token', async () => {
     const failed = {
       state: 'failed',
@@ -242,6 +255,10 @@ describe('DesktopPage', () => {
     );
     expect(probes.length).toBeGreaterThan(0);
     expect(probes[0][1]?.cache).toBe('no-store');
+    // with the Hub's XSRF token: without it the Hub answers 403 and the page never reconnects
+    expect(
+      (probes[0][1]?.headers as Record<string, string>)['X-XSRFToken']
+    ).toBe('token-1');
     page.dispose();
   });
 });
