@@ -98,7 +98,8 @@ class FakeSwarm:
 
     def create_network(self, name: str, **kwargs: Any) -> None:
         self.created_networks.append({"name": name, **kwargs})
-        self.nets[name] = {"Id": name, "Containers": {}, "IPAM": {"Config": []}}
+        ipam = {"Config": [{"Subnet": kwargs["ipam"]["Config"][0]["Subnet"]}]}
+        self.nets[name] = {"Id": name, "Containers": {}, "IPAM": ipam}
 
     def remove_network(self, network_id: str) -> None:
         del self.nets[network_id]
@@ -135,6 +136,7 @@ class User:
 @pytest.fixture
 def spawner_for(monkeypatch: pytest.MonkeyPatch, stub: tuple[str, Any]) -> Any:
     catalog_url, _views = stub
+    monkeypatch.setattr(swarm_spawner, "_RELEASED", {})
     config = load_hub_config(
         monkeypatch,
         hub_environment(read_env_defaults(ENV_FILE))
@@ -302,3 +304,16 @@ def test_room_freed_within_the_grace_is_taken(spawner_for: Any) -> None:
     spawner.no_room_grace = 5
 
     assert asyncio.run(spawner.start()) == (f"{STACK}-user-dave", 8888)
+
+
+def test_a_removed_networks_subnet_is_not_reused_at_once(spawner_for: Any) -> None:
+    # nodes drop their copy of a removed overlay network later than the manager does
+    fake = FakeSwarm([task("running")])
+    first = spawner_for("erin", {}, fake)
+    asyncio.run(first.start())
+    asyncio.run(first.stop())
+    second = spawner_for("fred", {}, fake)
+    asyncio.run(second.start())
+
+    subnets = [n["ipam"]["Config"][0]["Subnet"] for n in fake.created_networks]
+    assert subnets == ["10.213.0.0/28", "10.213.0.16/28"]

@@ -67,8 +67,10 @@ def compose(*args: str) -> str:
 
 
 def start(timeout: float = 180) -> None:
-    """Start the services and wait until the hub answers through the proxy."""
-    compose("up", "-d")
+    """Start the services, wait until each is healthy (the cvmfs-stub only once it has
+    copied its views into the nodes' /cvmfs, a minute the first time) and the hub answers
+    through the proxy."""
+    compose("up", "-d", "--wait")
     deadline = time.monotonic() + timeout
     while not _answers(f"{URL}/hub/health"):
         if time.monotonic() > deadline:

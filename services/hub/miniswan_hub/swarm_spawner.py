@@ -28,6 +28,8 @@ needs no privilege (Xpra, Xvfb and the servers run as the user).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -153,11 +155,40 @@ def _as_overlay(docker: DockerCall) -> DockerCall:
     return call
 
 
+# Subnets of overlay networks removed lately, and when (one hub process makes them all).
+_RELEASED: dict[ipaddress.IPv4Network, float] = {}
+
+
 class SwarmNetworks(UserNetworks):
-    """networks.py's per-user networks (settings: c.UserNetworks), as overlays."""
+    """networks.py's per-user networks (settings: c.UserNetworks), as overlays.
+
+    A removed overlay's subnet is not given to a new network for `subnet_quarantine`
+    seconds: each node drops its own copy of a network some time after the manager has, and
+    a node still holding it rejects a task on a new network with the same subnet ("Pool
+    overlaps with other one on this address space", seen when users started in quick turn).
+    """
+
+    subnet_quarantine = Float(
+        120.0,
+        help="Seconds a removed user network's subnet is left unused (see SwarmNetworks).",
+    ).tag(config=True)
 
     def __init__(self, docker: DockerCall, **kwargs: Any) -> None:
         super().__init__(_as_overlay(docker), **kwargs)
+
+    async def remove(self, name: str) -> None:
+        network = await self._find(name)
+        await super().remove(name)
+        for config in ((network or {}).get("IPAM") or {}).get("Config") or []:
+            with contextlib.suppress(ValueError):
+                _RELEASED[ipaddress.IPv4Network(config.get("Subnet", ""))] = time.monotonic()
+
+    async def _used_subnets(self) -> list[ipaddress.IPv4Network]:
+        now = time.monotonic()
+        for subnet, when in list(_RELEASED.items()):
+            if now - when > self.subnet_quarantine:
+                del _RELEASED[subnet]
+        return [*await super()._used_subnets(), *_RELEASED]
 
 
 class SwarmEosHomes(eos.EosHomes):
