@@ -10,7 +10,7 @@ from typing import Any
 import docker.errors
 from dockerspawner import DockerSpawner
 from tornado import web
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Float, Int
 
 from . import eos
@@ -113,7 +113,11 @@ class MiniSwanSpawner(SwanLayer, DockerSpawner):
             )
         except OSError:  # refused or reset: not listening yet (raise_error does not cover it)
             return False
-        # 599: no answer within the request timeout.
+        except HTTPClientError:
+            # 599, no answer within the request timeout: raised even with raise_error=False.
+            # Seen when the container had exited and its address answered nothing: the
+            # spawn failed with "Timeout while connecting" instead of saying why it exited.
+            return False
         return response.code < 500
 
     async def _exited_during_start(self, status: Any) -> str:
