@@ -210,6 +210,8 @@ def test_a_choice_becomes_one_service(spawner_for: Any) -> None:
     assert container["Args"][0] == "miniswan-desktop-server"
     env = dict(line.split("=", 1) for line in container["Env"])
     assert env["HOME"] == "/eos/user/a/alice" and env["SWAN_STACK"] == "LCG_105"
+    # the hub as the server reaches it: by its name on the user's network
+    assert env["JUPYTERHUB_API_URL"].startswith(f"http://hub:{spawner.hub.port}/")
     assert service["labels"] == {"org.miniswan.stack": STACK}
     # the user's network: an attachable overlay, joined by the proxy, the hub and the eos-stub
     (network,) = fake.created_networks

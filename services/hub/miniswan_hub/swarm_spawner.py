@@ -38,7 +38,7 @@ import docker.errors
 from docker.types import Mount, RestartPolicy
 from dockerspawner import SwarmSpawner
 from tornado import web
-from traitlets import Float, List, Unicode
+from traitlets import Float, List, Unicode, default
 
 from . import eos
 from .networks import DockerCall, NetworkError, UserNetworks
@@ -255,6 +255,13 @@ class MiniSwanSwarmSpawner(SwanLayer, SwarmSpawner):
         the task's container after the service is removed) before leaving it for the user's
         next start to reuse.""",
     ).tag(config=True)
+
+    @default("hub_connect_url")
+    def _hub_on_the_users_network(self) -> str:
+        # The hub's name on the user's overlay network (networks.py joins it as its service
+        # name): the hub's own connect URL may name it on the stack's network only, which
+        # the server is not on (tools/swarm/manager.yml says why).
+        return f"http://hub:{self.hub.port if self.hub else 8081}"
 
     _networks: UserNetworks | None = None
     # What the user asked for, for the scheduler's refusal (set by _launch).
