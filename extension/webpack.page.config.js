@@ -8,7 +8,9 @@ module.exports = (env, argv) => ({
   entry: './lib/standalone.js',
   output: {
     path: path.resolve(__dirname, 'miniswan_desktop/standalone/static'),
-    filename: 'page.js'
+    filename: 'page.js',
+    // nothing of an earlier build (a development build's source map) goes into the wheel
+    clean: true
   },
   // one file, no source map in production; the development build keeps one for debugging
   devtool: argv.mode === 'development' ? 'source-map' : false,

@@ -54,7 +54,8 @@ def run(*cmd: str | Path, **kwargs: Any) -> str:
 # and never writes into the checkout (the frontend build would leave files there that break
 # the next editable install).
 NOT_SOURCES = shutil.ignore_patterns(
-    "node_modules", "lib", "labextension", ".yarn", "coverage", "junit.xml", "*.tsbuildinfo",
+    "node_modules", "lib", "labextension", "static", ".yarn", "coverage", "junit.xml",
+    "*.tsbuildinfo",
     ".*cache", "__pycache__", "*.egg-info", "dist", "build",
 )  # fmt: skip
 

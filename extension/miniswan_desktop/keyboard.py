@@ -304,12 +304,13 @@ def _symlink(source: Path, link: Path) -> None:
     link.symlink_to(source)
 
 
-# ---- the user's choice, for the desktop-only server ------------------------------------
+# ---- the user's kept choice (keyboard_api.py, both servers) -----------------------------
 
 
 def preference_path(home: Path | None = None) -> Path:
-    """Where the desktop-only server keeps the user's layout: in the home directory, so it
-    follows the user (JupyterLab keeps its own copy in its settings)."""
+    """Where both servers keep the user's layout by default (DesktopSettings.keyboard_file):
+    in the home directory, so it follows the user between JupyterLab and desktop-only
+    sessions."""
     return (home or Path.home()) / ".config" / "miniswan-desktop" / "keyboard.json"
 
 

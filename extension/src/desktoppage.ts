@@ -18,10 +18,9 @@ import {
   applyWhenConnected,
   detectLayout,
   layoutValue,
-  parseLayoutValue,
   renderLayoutOptions
 } from './keyboard';
-import { KeyboardAPI, layoutToUse } from './keyboardapi';
+import { KeyboardAPI, layoutToUse, pickLayout } from './keyboardapi';
 import { probeWith } from './reconnect';
 
 /** The desktop as `api/status` tells it. */
@@ -213,12 +212,15 @@ export class DesktopPage {
     }
   }
 
-  /** The user picked a layout: switch the desktop, and keep it as their choice. */
+  /** The user picked a layout, or Automatic (keyboardapi.ts's pickLayout). */
   private async _choose(): Promise<void> {
-    const value = parseLayoutValue(this._select.value);
     try {
-      await this._switch(value);
-      await this._keyboard.keep(value);
+      await pickLayout(
+        this._keyboard,
+        this._select.value,
+        () => detectLayout(this._nav),
+        value => this._switch(value)
+      );
     } catch (error) {
       this._renderLayouts(); // back to the layout in use
       window.alert(`Keyboard layout: ${(error as Error).message}`);

@@ -70,28 +70,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
         settings
       )
     );
-    const choice = keyboardApi.choice();
-    let preferred: IKeyboardLayout = { layout: '', variant: '' };
+    const detected = detectLayout();
+    // asked at each new desktop: the choice may have changed in another tab or session
     const userLayout = async (): Promise<IKeyboardLayout> =>
-      preferred.layout
-        ? preferred
-        : (await layoutToUse(await choice, () => detectLayout())).value;
+      (await layoutToUse(await keyboardApi.choice(), () => detected)).value;
     model.createDefaults = async () => ({ ...(await userLayout()) });
     const clientUrl = (desktop: IDesktop) =>
-      xpraClientUrl(
-        desktop.url,
-        desktop.layout || preferred.layout,
-        undefined,
-        desktop.client_url
-      );
+      xpraClientUrl(desktop.url, desktop.layout, undefined, desktop.client_url);
     let layouts: Promise<ILayoutInfo[]> | null = null;
     const keyboard = new KeyboardControl({
       model,
       layouts: () => (layouts ??= keyboardApi.layouts()),
-      save: async value => {
-        preferred = value;
-        await keyboardApi.keep(value);
-      }
+      api: keyboardApi,
+      detected: () => detected
     });
     tracker.widgetAdded.connect((_, panel) => {
       panel.toolbar.addItem('keyboard', keyboard.attach(panel.content));

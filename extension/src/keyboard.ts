@@ -7,7 +7,7 @@
  * keyboardcontrol.ts. See docs/keyboard.md.
  */
 
-// The language -> layout tables: data shared with the server's keyboard.py.
+// The language -> layout tables, as data (src/layouts.json).
 import tables from './layouts.json';
 
 /** An XKB layout and variant (`de` + `nodeadkeys`; variant empty for the basic one). */
@@ -315,14 +315,28 @@ export function layoutOptions(
   return options;
 }
 
-/** Fill a `<select>` with `layoutOptions` and select `current` (panel and page alike). */
+/**
+ * The selector's first option: forget the kept layout and take this browser's keyboard
+ * again (what a user had before choosing one). No XKB layout has this name.
+ */
+export const AUTOMATIC = 'automatic';
+export const AUTOMATIC_LABEL = "Automatic: this browser's keyboard";
+
+/**
+ * Fill a `<select>` with AUTOMATIC and `layoutOptions`, and select `current` (panel and page
+ * alike).
+ */
 export function renderLayoutOptions(
   select: HTMLSelectElement,
   layouts: ILayoutInfo[],
   current: IKeyboardLayout
 ): void {
+  const options: [string, string][] = [
+    [AUTOMATIC, AUTOMATIC_LABEL],
+    ...layoutOptions(layouts, current)
+  ];
   select.replaceChildren(
-    ...layoutOptions(layouts, current).map(([value, label]) => {
+    ...options.map(([value, label]) => {
       const option = document.createElement('option');
       option.value = value;
       option.textContent = label;

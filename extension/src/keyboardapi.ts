@@ -5,7 +5,13 @@
  * running desktop. Each page only says how a request is sent (`Send`): through
  * JupyterLab's ServerConnection, or `fetch` with the Hub's XSRF token. No JupyterLab here.
  */
-import { IKeyboardLayout, ILayoutInfo, layoutValue } from './keyboard';
+import {
+  AUTOMATIC,
+  IKeyboardLayout,
+  ILayoutInfo,
+  layoutValue,
+  parseLayoutValue
+} from './keyboard';
 
 export const LAYOUTS_PATH = 'desktops/api/keyboard-layouts';
 export const KEYBOARD_PATH = 'desktops/api/keyboard';
@@ -59,6 +65,11 @@ export class KeyboardAPI {
     });
   }
 
+  /** Forget the kept layout: new desktops take the browser's keyboard again. */
+  async forget(): Promise<IKeyboardChoice> {
+    return this._json(KEYBOARD_PATH, { method: 'DELETE' });
+  }
+
   /** Switch a running desktop to `value`; the server's answer (the desktop). */
   async switchDesktop<T>(
     desktopId: string,
@@ -98,4 +109,28 @@ export async function layoutToUse(
       : await detected();
   const differs = running && layoutValue(running) !== layoutValue(value);
   return { value, switchTo: differs ? value : undefined };
+}
+
+/**
+ * What a user's pick in a layout selector does, in the panel and on the page alike: a
+ * layout switches the desktop (`switchTo`) and is kept as the user's choice; AUTOMATIC
+ * forgets the kept one and switches the desktop to the browser's keyboard. Returns the
+ * layout the desktop was switched to.
+ */
+export async function pickLayout(
+  api: KeyboardAPI,
+  picked: string,
+  detected: () => Promise<IKeyboardLayout>,
+  switchTo: (value: IKeyboardLayout) => Promise<unknown>
+): Promise<IKeyboardLayout> {
+  if (picked === AUTOMATIC) {
+    await api.forget();
+    const value = await detected();
+    await switchTo(value);
+    return value;
+  }
+  const value = parseLayoutValue(picked);
+  await switchTo(value);
+  await api.keep(value);
+  return value;
 }

@@ -12,9 +12,9 @@ import {
   ILayoutInfo,
   applyWhenConnected,
   layoutValue,
-  parseLayoutValue,
   renderLayoutOptions
 } from './keyboard';
+import { KeyboardAPI, pickLayout } from './keyboardapi';
 
 /**
  * The toolbar's layout selector: a `<select>` of the server's layouts (common ones
@@ -31,9 +31,7 @@ export class LayoutSelector extends Widget {
     this._select = document.createElement('select');
     this._select.className = 'jp-mod-styled miniswan-KeyboardLayout-select';
     this._select.addEventListener('change', () => {
-      const value = parseLayoutValue(this._select.value);
-      this._current = value;
-      void options.onChange(value);
+      void options.onChange(this._select.value);
     });
     this.node.append(text, this._select);
     this._layouts = options.layouts;
@@ -66,7 +64,8 @@ export namespace LayoutSelector {
   export interface IOptions {
     value: IKeyboardLayout;
     layouts: Promise<ILayoutInfo[]>;
-    onChange: (value: IKeyboardLayout) => void | Promise<void>;
+    /** The option picked: a layout value (`de:nodeadkeys`) or AUTOMATIC. */
+    onChange: (picked: string) => void | Promise<void>;
   }
 }
 
@@ -94,7 +93,8 @@ export class KeyboardControl {
   constructor(options: KeyboardControl.IOptions) {
     this._model = options.model;
     this._layouts = options.layouts;
-    this._save = options.save;
+    this._api = options.api;
+    this._detected = options.detected;
   }
 
   /** The toolbar item for one desktop view. */
@@ -117,14 +117,15 @@ export class KeyboardControl {
     const selector = new LayoutSelector({
       value: current(),
       layouts: this._layouts(),
-      onChange: async value => {
+      onChange: async picked => {
         try {
-          await this._model.setLayout(
-            view.desktopId,
-            value.layout,
-            value.variant
+          selector.value = await pickLayout(
+            this._api,
+            picked,
+            this._detected,
+            value =>
+              this._model.setLayout(view.desktopId, value.layout, value.variant)
           );
-          await this._save(value);
         } catch (error) {
           console.warn('miniswan-desktop: could not change the layout', error);
           selector.value = current();
@@ -161,7 +162,8 @@ export class KeyboardControl {
 
   private _model: IKeyboardModel;
   private _layouts: () => Promise<ILayoutInfo[]>;
-  private _save: (value: IKeyboardLayout) => Promise<void>;
+  private _api: KeyboardAPI;
+  private _detected: () => Promise<IKeyboardLayout>;
 }
 
 export namespace KeyboardControl {
@@ -169,7 +171,9 @@ export namespace KeyboardControl {
     model: IKeyboardModel;
     /** The server's layouts (fetched once, shared by the panels). */
     layouts: () => Promise<ILayoutInfo[]>;
-    /** Keep the user's choice (PUT desktops/api/keyboard, keyboardapi.ts). */
-    save: (value: IKeyboardLayout) => Promise<void>;
+    /** The keyboard API: keeps or forgets the user's choice (keyboardapi.ts). */
+    api: KeyboardAPI;
+    /** The browser's keyboard, for AUTOMATIC. */
+    detected: () => Promise<IKeyboardLayout>;
   }
 }

@@ -279,6 +279,9 @@ class DesktopServer(DesktopSettings, Application):
             # hashed URL is cached for good (a new build is a new hash)
             static_path=str(STATIC),
             static_url_prefix=url_path_join(prefix, "static") + "/",
+            # the hash is taken again for each page, so that a rebuilt script (`jlpm watch`
+            # in the dev loop) gets a new URL; hashing 14 KiB per page load costs nothing
+            static_hash_cache=False,
             cookie_secret=os.urandom(32),
             # xsrf is the Hub's (HubAuthenticated.check_xsrf_cookie), not tornado's.
             xsrf_cookies=False,

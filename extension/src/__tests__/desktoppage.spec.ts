@@ -72,6 +72,10 @@ function server(
     if (url === 'desktops/api/keyboard' && method === 'GET') {
       return answer(choice);
     }
+    if (url === 'desktops/api/keyboard' && method === 'DELETE') {
+      choice = { layout: '', variant: '', saved: false };
+      return answer(choice);
+    }
     if (url === 'desktops/api/keyboard' && method === 'PUT') {
       choice = { ...JSON.parse(String(init?.body)), saved: true };
       return answer(choice);
@@ -202,6 +206,40 @@ describe('DesktopPage', () => {
     expect((put.headers as Record<string, string>)['X-XSRFToken']).toBe(
       'token-1'
     );
+    expect(page.status.layout).toBe('fr');
+    expect(select.value).toBe('fr');
+    page.dispose();
+  });
+
+  it('forgets the kept layout for Automatic and takes the browser keyboard again', async () => {
+    const azerty = {
+      language: 'en-US',
+      keyboard: {
+        getLayoutMap: async () =>
+          new Map([
+            ['KeyQ', 'a'],
+            ['KeyY', 'y']
+          ])
+      }
+    };
+    const { page, fetch } = makePage(running('de'), {
+      kept: { layout: 'de', variant: '' },
+      nav: azerty
+    });
+    await page.start();
+    const select = $('keyboard-layout') as HTMLSelectElement;
+    expect(select.options[0].value).toBe('automatic');
+    select.value = 'automatic';
+    select.dispatchEvent(new Event('change'));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(calls(fetch, 'DELETE', 'desktops/api/keyboard')).toHaveLength(1);
+    const patches = calls(fetch, 'PATCH', 'desktops/api/desktops/d1');
+    expect(JSON.parse(String(patches[patches.length - 1][1].body))).toEqual({
+      layout: 'fr',
+      variant: ''
+    });
+    expect(calls(fetch, 'PUT', 'desktops/api/keyboard')).toHaveLength(0);
     expect(page.status.layout).toBe('fr');
     expect(select.value).toBe('fr');
     page.dispose();

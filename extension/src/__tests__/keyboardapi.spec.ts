@@ -2,7 +2,8 @@
  * The keyboard API client both pages use (keyboardapi.ts), against a fake `send` (what is
  * faked: the server; the rules are the real ones).
  */
-import { KeyboardAPI, layoutToUse } from '../keyboardapi';
+import { AUTOMATIC } from '../keyboard';
+import { KeyboardAPI, layoutToUse, pickLayout } from '../keyboardapi';
 
 function answer(body: unknown, status = 200): Response {
   return {
@@ -78,5 +79,46 @@ describe('layoutToUse', () => {
       value: { layout: 'fr', variant: '' },
       switchTo: undefined
     });
+  });
+});
+
+describe('pickLayout', () => {
+  const calls: string[] = [];
+  const api = new KeyboardAPI(async (path, init) => {
+    calls.push(`${init?.method ?? 'GET'} ${path}`);
+    return answer({ layout: '', variant: '', saved: false });
+  });
+  const switched: string[] = [];
+  const switchTo = async (value: { layout: string; variant: string }) => {
+    switched.push(`${value.layout}:${value.variant}`);
+  };
+
+  beforeEach(() => {
+    calls.length = 0;
+    switched.length = 0;
+  });
+
+  it('switches the desktop to a picked layout, then keeps it', async () => {
+    const value = await pickLayout(
+      api,
+      'de:nodeadkeys',
+      async () => ({ layout: 'fr', variant: '' }),
+      switchTo
+    );
+    expect(value).toEqual({ layout: 'de', variant: 'nodeadkeys' });
+    expect(switched).toEqual(['de:nodeadkeys']);
+    expect(calls).toEqual(['PUT desktops/api/keyboard']);
+  });
+
+  it("forgets the kept layout for Automatic and switches to the browser's", async () => {
+    const value = await pickLayout(
+      api,
+      AUTOMATIC,
+      async () => ({ layout: 'fr', variant: '' }),
+      switchTo
+    );
+    expect(value).toEqual({ layout: 'fr', variant: '' });
+    expect(switched).toEqual(['fr:']);
+    expect(calls).toEqual(['DELETE desktops/api/keyboard']);
   });
 });

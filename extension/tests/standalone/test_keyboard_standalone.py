@@ -55,6 +55,14 @@ def test_layout_is_switched_kept_and_used_by_the_next_server(
             assert r.status_code == 400, (verb, bad, r.text)
         message = server.request(verb, path, ALICE, json={"layout": "xx"}).json()["message"]
         assert "keyboard-layouts" in message
+    # reading and forgetting the choice, and the layouts, are the owner's too
+    for verb, path in (
+        ("GET", "desktops/api/keyboard"),
+        ("DELETE", "desktops/api/keyboard"),
+        ("GET", "desktops/api/keyboard-layouts"),
+    ):
+        assert server.request(verb, path, BOB).status_code == 403, (verb, path)
+        assert server.request(verb, path, None).status_code == 403, (verb, path)
     other = server.request("PATCH", "desktops/api/desktops/nope", ALICE, json=put)
     assert other.status_code == 404
 
