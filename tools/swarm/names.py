@@ -16,7 +16,7 @@ WORKERS = (f"{PREFIX}-worker1", f"{PREFIX}-worker2")
 NODES = (MANAGER, *WORKERS)
 # Port on the host's 127.0.0.1 where the manager publishes the proxy (demo 8000, e2e 8010,
 # bench 8020).
-PORT = 8030
+PORT = 8040
 # The compose project of the hub, proxy and stand-ins on the manager; also MINISWAN_STACK.
 STACK = PREFIX
 # Where each node's engine also answers, on the host: <RUN_DIR>/<node>/docker.sock.
