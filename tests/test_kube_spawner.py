@@ -21,12 +21,14 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from jupyterhub.objects import Hub, Server
+from jupyterhub.objects import Hub
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.config import kube_config
 from miniswan_hub.kube_spawner import CVMFS_VOLUME, EOS_VOLUME, MiniSwanKubeSpawner
 from miniswan_hub.progress import SpawnProgress
 from traitlets.config import Config
+
+from tests.hub_objects import StandInUser
 
 DEPLOY = Path(__file__).parent.parent / "deploy" / "kubernetes"
 # The Kubernetes version deploy/kubernetes/values.yaml is written for: the schema pods must pass.
@@ -55,17 +57,6 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield path
 
 
-class User:
-    """What KubeSpawner reads of JupyterHub's user object."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.escaped_name = name
-        self.id = 7
-        self.url = f"/user/{name}/"
-        self.server = Server(base_url=self.url)
-
-
 def values() -> dict[str, Any]:
     return yaml.safe_load((DEPLOY / "values.yaml").read_text())
 
@@ -74,7 +65,7 @@ def spawner_for(name: str, user_options: dict[str, Any], catalog_url: str) -> An
     config = Config(values()["hub"]["config"])
     # The catalog this test serves, in place of the cluster's.
     config.MiniSwanKubeSpawner.cvmfs_catalog_url = catalog_url
-    spawner = MiniSwanKubeSpawner(config=config, user=User(name), hub=Hub(), _mock=True)
+    spawner = MiniSwanKubeSpawner(config=config, user=StandInUser(name), hub=Hub(), _mock=True)
     spawner.user_options = user_options
     return spawner
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import docker.errors
 import pytest
-from jupyterhub.objects import Hub, Server
+from jupyterhub.objects import Hub
 from miniswan_hub import swarm_spawner
 from miniswan_hub.swarm_spawner import (
     MiniSwanSwarmSpawner,
@@ -31,6 +31,7 @@ from miniswan_hub.swarm_spawner import (
 )
 from tornado import web
 
+from tests.hub_objects import StandInUser
 from tests.test_stack_defaults import ENV_FILE, hub_environment, load_hub_config
 from tools.stack import read_env_defaults
 
@@ -122,17 +123,6 @@ class FakeSwarm:
         return list(self.nets.values())
 
 
-class User:
-    """What the spawner reads of JupyterHub's user object."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.escaped_name = name
-        self.id = 7
-        self.url = f"/user/{name}/"
-        self.server = Server(base_url=self.url)
-
-
 @pytest.fixture
 def spawner_for(monkeypatch: pytest.MonkeyPatch, stub: tuple[str, Any]) -> Any:
     catalog_url, _views = stub
@@ -154,7 +144,7 @@ def spawner_for(monkeypatch: pytest.MonkeyPatch, stub: tuple[str, Any]) -> Any:
     monkeypatch.setattr(homes, "_wait_user_access", no_op)
 
     def make(name: str, options: dict[str, Any], fake: FakeSwarm) -> MiniSwanSwarmSpawner:
-        spawner = MiniSwanSwarmSpawner(config=config, user=User(name), hub=Hub())
+        spawner = MiniSwanSwarmSpawner(config=config, user=StandInUser(name), hub=Hub())
         spawner.user_options = options
         spawner.task_check_interval = 0.01
         spawner.no_room_grace = 0.1

@@ -112,6 +112,18 @@ function makePage(
   return { page, fetch: fake.fetch };
 }
 
+/** A browser on a French (AZERTY) keyboard, as navigator.keyboard tells it. */
+const azerty = {
+  language: 'en-US',
+  keyboard: {
+    getLayoutMap: async () =>
+      new Map([
+        ['KeyQ', 'a'],
+        ['KeyY', 'y']
+      ])
+  }
+};
+
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const calls = (fetch: jest.Mock, method: string, url: string) =>
   fetch.mock.calls.filter(
@@ -212,16 +224,6 @@ describe('DesktopPage', () => {
   });
 
   it('forgets the kept layout for Automatic and takes the browser keyboard again', async () => {
-    const azerty = {
-      language: 'en-US',
-      keyboard: {
-        getLayoutMap: async () =>
-          new Map([
-            ['KeyQ', 'a'],
-            ['KeyY', 'y']
-          ])
-      }
-    };
     const { page, fetch } = makePage(running('de'), {
       kept: { layout: 'de', variant: '' },
       nav: azerty
@@ -246,16 +248,6 @@ describe('DesktopPage', () => {
   });
 
   it('uses the keyboard the browser reports until the user saved a choice', async () => {
-    const azerty = {
-      language: 'en-US',
-      keyboard: {
-        getLayoutMap: async () =>
-          new Map([
-            ['KeyQ', 'a'],
-            ['KeyY', 'y']
-          ])
-      }
-    };
     const { page, fetch } = makePage(running('us'), { nav: azerty });
     await page.start();
     const patches = calls(fetch, 'PATCH', 'desktops/api/desktops/d1');
