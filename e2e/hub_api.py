@@ -3,6 +3,7 @@ the stack's passwords, servers started and stopped, files of a user's home."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -81,6 +82,40 @@ class HubAPI:
             raise AssertionError(
                 f"{error}\nThe hub's log about {username}:\n{self.stack.hub_log_about(username)}"
             ) from None
+
+    def progress_events(self, username: str) -> list[dict[str, Any]]:
+        """Every event of the user's spawn progress stream (server-sent events), to the end."""
+        events = []
+        with requests.get(
+            f"{self.stack.url}/hub/api/users/{username}/server/progress",
+            headers={"Authorization": f"token {self.token(username)}"},
+            stream=True,
+            timeout=SPAWN_TIMEOUT_MS / 1000,
+        ) as r:
+            r.raise_for_status()
+            for line in r.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+                    if events[-1].get("ready") or events[-1].get("failed"):
+                        break
+        return events
+
+    def refused_spawn(self, username: str, options: dict[str, Any]) -> tuple[int, str]:
+        """Ask for a spawn the hub must refuse; the status and message an API client gets.
+
+        JupyterHub answers a spawn that fails within slow_spawn_timeout with its error, and
+        one still under way then with 202 and later the failure on the progress stream (how
+        long a check of a stopped stand-in takes depends on the engine's DNS and network).
+        Either way the client reads why, and no server is left."""
+        r = self.request(
+            "POST", f"/hub/api/users/{username}/server", as_user=username, json=options
+        )
+        if r.status_code != 202:
+            assert r.status_code >= 400, r.text
+            return r.status_code, r.json()["message"]
+        events = self.progress_events(username)
+        assert events and events[-1].get("failed"), events
+        return r.status_code, events[-1]["message"]
 
     def stop_server(self, username: str) -> None:
         r = self.request(

@@ -3,14 +3,12 @@ progress stream the spawn page reads; and JupyterLab asks nothing a user cannot 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
-import requests
 from hub_api import HubAPI
 from playwright.sync_api import Page, expect
-from stack_info import SPAWN_TIMEOUT_MS, StackInfo
+from stack_info import StackInfo
 
 STEPS = [
     "Checking your choices against the software stacks",
@@ -22,24 +20,6 @@ STEPS = [
 ]
 
 
-def progress_events(stack: StackInfo, hub: HubAPI, user: str) -> list[dict]:
-    """Every event of the user's spawn progress stream (server-sent events), to the end."""
-    events = []
-    with requests.get(
-        f"{stack.url}/hub/api/users/{user}/server/progress",
-        headers={"Authorization": f"token {hub.token(user)}"},
-        stream=True,
-        timeout=SPAWN_TIMEOUT_MS / 1000,
-    ) as r:
-        r.raise_for_status()
-        for line in r.iter_lines(decode_unicode=True):
-            if line and line.startswith("data:"):
-                events.append(json.loads(line[5:]))
-                if events[-1].get("ready") or events[-1].get("failed"):
-                    break
-    return events
-
-
 def test_the_spawn_progress_names_each_step_in_order(
     page: Page, stack: StackInfo, hub: HubAPI, user: str, login: Callable
 ) -> None:
@@ -47,7 +27,7 @@ def test_the_spawn_progress_names_each_step_in_order(
     # A spawn takes longer than the hub holds the request (slow_spawn_timeout, 2 s): the
     # answer says "pending", and the progress stream then has every step from the start.
     assert r.status_code == 202, r.text
-    events = progress_events(stack, hub, user)
+    events = hub.progress_events(user)
     assert events[-1].get("ready"), events
     messages = [e.get("message", "") for e in events]
     found = [next((i for i, m in enumerate(messages) if m.startswith(s)), -1) for s in STEPS]
