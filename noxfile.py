@@ -325,6 +325,8 @@ def bench(session: nox.Session) -> None:
 
     `-- --quick` for a smaller run (about 5 min); `-- --only first_frame,memory` for some
     parts; `-- --keep-stack` / `--reuse-stack` as for e2e. Never fails on a timing.
+    `-- --only swarm` (not a default part, about 5 min) measures spawns and the first frame on
+    the Swarm cluster of `nox -s swarm`, brought up and torn down by the part itself.
     """
     session.install(*group("bench"))
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -50,7 +51,9 @@ class HubSampler(threading.Thread):
             )
 
 
-def one_user(bench: Bench, user: str, start: threading.Barrier) -> dict[str, Any]:
+def one_user(
+    bench: Bench, user: str, start: threading.Barrier, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     hub = bench.hub
     steps: dict[str, float] = {}
     out: dict[str, Any] = {"user": user, "ok": False, "steps_s": steps}
@@ -73,7 +76,7 @@ def one_user(bench: Bench, user: str, start: threading.Barrier) -> dict[str, Any
 
         hub.token(user)
         step("login")
-        r = hub.request("POST", f"/hub/api/users/{user}/server", as_user=user, json={})
+        r = hub.request("POST", f"/hub/api/users/{user}/server", as_user=user, json=options or {})
         if r.status_code not in (201, 202):
             raise RuntimeError(f"spawn request: {r.status_code} {r.text[:200]}")
         deadline = time.monotonic() + SPAWN_TIMEOUT_S
@@ -105,14 +108,22 @@ def one_user(bench: Bench, user: str, start: threading.Barrier) -> dict[str, Any
     return out
 
 
-def run_level(bench: Bench, n: int) -> dict[str, Any]:
+def run_level(
+    bench: Bench,
+    n: int,
+    options: dict[str, Any] | None = None,
+    before_stop: Callable[[list[str]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """N users at once, with the spawn page's `options` (default: its defaults); what
+    `before_stop` says about the users while their servers still run (e.g. where each runs)
+    is added to the level."""
     users = [bench.new_user(f"c{n}u") for _ in range(n)]
     barrier = threading.Barrier(n)
     sampler = HubSampler(bench)
     sampler.start()
     started = time.time()
     with ThreadPoolExecutor(max_workers=n) as pool:
-        results = list(pool.map(lambda u: one_user(bench, u, barrier), users))
+        results = list(pool.map(lambda u: one_user(bench, u, barrier, options), users))
     ended = time.time()
     time.sleep(2)
     sampler.stop.set()
@@ -134,6 +145,8 @@ def run_level(bench: Bench, n: int) -> dict[str, Any]:
         f"concurrency {n}: {len(ok)}/{n} ok, total p50 {total['median'] or 0:.1f} s "
         f"p95 {total['p95'] or 0:.1f} s, hub CPU max {level['hub_cpu_percent']['max'] or 0:.0f}%"
     )
+    if before_stop is not None:
+        level.update(before_stop(users))
     # Stop them all at once, as they started (the hub stops servers concurrently).
     with ThreadPoolExecutor(max_workers=n) as pool:
         list(pool.map(lambda u: bench.stop_all([u]), users))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Browser, Page, Request, expect
@@ -213,34 +214,42 @@ def sample_unprepared(page: Page, bench: Bench, user: str, index: int) -> dict[s
     }
 
 
-def run(bench: Bench, browser: Browser) -> dict[str, Any]:
-    repeats = 2 if bench.quick else 5
-    samples: list[dict[str, Any]] = []
-    users: list[str] = []
-    for kind, measure in (("prepared", sample_prepared), ("unprepared", sample_unprepared)):
-        for index in range(repeats):
-            user = bench.new_user("ff" if kind == "prepared" else "fu")
-            users.append(user)
-            bench.hub.token(user)  # creates the user, as an admin would; not timed
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            page = context.new_page()
-            sample: dict[str, Any] = {"user": user, "kind": kind, "ok": False}
-            try:
-                sample.update(measure(page, bench, user, index), ok=True)
-                figures = ", ".join(
-                    f"{k} {v:.2f} s" for k, v in sample.items() if k.endswith("_s")
-                )
-                bench.log(f"first frame, {kind} {index + 1}/{repeats}: {figures}")
-            except Exception as exc:  # a failed sample is recorded, not fatal
-                sample["error"] = f"{type(exc).__name__}: {exc}"[:1000]
-                page.screenshot(path=str(bench.out / f"first-frame-failed-{user}.png"))
-                sample["diagnosis"] = diagnose(bench, user)
-                bench.log(f"first frame, {kind} {index + 1}/{repeats} failed: {sample['error']}")
-            finally:
-                context.close()
-            samples.append(sample)
-            time.sleep(1)
-        bench.stop_all(users)
+# How a sample is taken: the kinds run() measures, in order.
+SAMPLERS: dict[str, Callable[[Page, Bench, str, int], dict[str, Any]]] = {
+    "prepared": sample_prepared,
+    "unprepared": sample_unprepared,
+}
+
+
+def one_sample(
+    bench: Bench, browser: Browser, kind: str, index: int, repeats: int,
+    measure: Callable[[Page, Bench, str, int], dict[str, Any]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One sample of `kind` (SAMPLERS' measure, unless another is given) for a new user in
+    a new browser; a failure is recorded in the sample (with a screenshot and what ran in
+    the container), never raised. The user's server is left running."""
+    user = bench.new_user("ff" if kind == "prepared" else "fu")
+    bench.hub.token(user)  # creates the user, as an admin would; not timed
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sample: dict[str, Any] = {"user": user, "kind": kind, "ok": False}
+    try:
+        sample.update((measure or SAMPLERS[kind])(page, bench, user, index), ok=True)
+        figures = ", ".join(f"{k} {v:.2f} s" for k, v in sample.items() if k.endswith("_s"))
+        bench.log(f"first frame, {kind} {index + 1}/{repeats}: {figures}")
+    except Exception as exc:  # a failed sample is recorded, not fatal
+        sample["error"] = f"{type(exc).__name__}: {exc}"[:1000]
+        page.screenshot(path=str(bench.out / f"first-frame-failed-{user}.png"))
+        sample["diagnosis"] = diagnose(bench, user)
+        bench.log(f"first frame, {kind} {index + 1}/{repeats} failed: {sample['error']}")
+    finally:
+        context.close()
+    return sample
+
+
+def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's summary over the samples that succeeded, and the prepared desktop's
+    phases after the click."""
     ok = [s for s in samples if s["ok"]]
 
     def figure(key: str) -> dict[str, Any]:
@@ -260,3 +269,16 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
         "reopen_s": figure("reopen_s"),
         "phases_after_click_s": {k: summary(v) for k, v in phases.items()},
     }
+
+
+def run(bench: Bench, browser: Browser) -> dict[str, Any]:
+    repeats = 2 if bench.quick else 5
+    samples: list[dict[str, Any]] = []
+    for kind in SAMPLERS:
+        users: list[str] = []
+        for index in range(repeats):
+            samples.append(one_sample(bench, browser, kind, index, repeats))
+            users.append(samples[-1]["user"])
+            time.sleep(1)
+        bench.stop_all(users)
+    return summarise(samples)

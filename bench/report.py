@@ -560,6 +560,86 @@ def section_up(results: dict[str, Any]) -> str:
     )
 
 
+# The first-frame figures the swarm part shares with the first-frame part: key -> words.
+SWARM_FIRST_FRAME = {
+    "login_to_lab_s": "first login -> JupyterLab Launcher shown",
+    "click_to_first_frame_s": '"Desktop" click -> first window drawn (prepared desktop)',
+    "reopen_s": "desktop opened again from Running -> drawn",
+    "click_to_first_frame_warm_s": "second desktop -> drawn",
+    "click_to_first_frame_app_s": '"Plot browser" application click -> drawn',
+}
+
+
+def median_of(s: dict[str, Any] | None) -> str:
+    """'median (min-max, n=N)' of a summary, 'n/a' without samples."""
+    if not s or not s.get("n"):
+        return "n/a"
+    return f"{fmt(s['median'])} ({fmt(s['min'])}-{fmt(s['max'])}, n={s['n']})"
+
+
+def section_swarm(results: dict[str, Any]) -> str:
+    title = "## 8. Swarm cluster: user servers on workers"
+    sw = results.get("swarm")
+    if not sw:
+        return (
+            f"{title}\n\nNot run (not a default part: `nox -s bench -- --only swarm`, or "
+            "`--only first_frame,concurrency,swarm` for the single-machine figures beside it)."
+        )
+    spawn = sw.get("spawn") or {}
+    n = spawn.get("users")
+    alone = concurrency_level(results, n) if n else None
+    not_here = "not in this run"
+
+    def single(summary_: dict[str, Any] | None) -> str:
+        return median_of(summary_) if summary_ else not_here
+
+    def pct(s: dict[str, Any] | None) -> str:
+        if not s or not s.get("n"):
+            return not_here if s is None else "n/a"
+        return f"{fmt(s['median'])} / {fmt(s['p95'])} (n={s['n']})"
+
+    rows = [
+        [f"{n} users at once: spawn until the hub says ready, p50 / p95 s",
+         pct(spawn.get("spawn_s")), pct(get(alone, "steps", "spawn"))],
+        [f"{n} users at once: login to desktop connected, p50 / p95 s",
+         pct(spawn.get("total_s")), pct(get(alone, "steps", "total"))],
+        [f"{n} users at once: succeeded", f"{spawn.get('succeeded')}/{spawn.get('attempts')}",
+         f"{alone['succeeded']}/{alone['users']}" if alone else not_here],
+    ]  # fmt: skip
+    ff = sw.get("first_frame") or {}
+    for key, label in SWARM_FIRST_FRAME.items():
+        rows.append([f"{label}, median (min-max) s", median_of(ff.get(key)),
+                     single(get(results, "first_frame", key))])  # fmt: skip
+    placed = [
+        [f"`{user}`", "spawn", str(node)] for user, node in (spawn.get("nodes") or {}).items()
+    ] + [
+        [f"`{s['user']}`", "first frame", str(s.get("node")) if s["ok"] else "failed"]
+        for s in ff.get("samples", [])
+    ]
+    steps = sw.get("cluster_up_steps_s") or {}
+    parts = [
+        title,
+        f"The cluster of `nox -s swarm` ({', '.join(f'`{x}`' for x in sw['nodes'])}: "
+        "Docker-in-Docker nodes on this machine, sharing its cores and disk), the hub on the "
+        "manager with `MINISWAN_ENGINE=swarm`. Up in "
+        f"{fmt(sw.get('cluster_up_s'), 0, ' s')} ("
+        + ", ".join(f"{name} {fmt(sec, 0)} s" for name, sec in steps.items())
+        + "). The same measurements as parts 2 and 6, pointed at its hub; the users at once "
+        f"ask for {get(spawn, 'options', 'cores')} core and "
+        f"{get(spawn, 'options', 'memory')} GB each. *One machine* is this run's parts 2 and 6 "
+        "(the same number of users), where they ran.",
+        table(["measure", "Swarm (server on a worker)", "one machine"], rows),
+        "Where each server ran (the manager's tasks API):",
+        table(["user", "for", "node"], placed),
+    ]
+    errors = [e for level in spawn.get("rounds", []) for e in level["errors"]] + [
+        f"`{s['user']}`: {s.get('error', '')}" for s in ff.get("samples", []) if not s["ok"]
+    ]
+    if errors:
+        parts.append("Failures:\n\n" + "\n".join(f"- {e[:300]}" for e in errors))
+    return "\n\n".join(parts)
+
+
 def markdown(results: dict[str, Any], plots: list[str]) -> str:
     run = results.get("run", {})
     target_rows = [[t["what"], t["target"], t["measured"], t["verdict"]] for t in targets(results)]
@@ -586,6 +666,7 @@ def markdown(results: dict[str, Any], plots: list[str]) -> str:
         section_memory(results),
         section_concurrency(results),
         section_up(results),
+        section_swarm(results),
     ]
     if results.get("errors"):
         parts.append(

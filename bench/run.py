@@ -3,6 +3,10 @@ measurement with the machine's load noted before and after, write the report, te
 
     python -m bench [--quick] [--only first_frame,peer] [--keep-stack | --reuse-stack]
 
+The `swarm` part (bench/swarm.py) runs only when named (`--only swarm`, or beside others):
+it brings a Swarm cluster up first, minutes before it measures anything. Alone, it needs no
+single-machine stack, and none is started.
+
 A measurement that breaks is recorded as an error in the report; the run goes on, and the
 exit status is 0 unless the stack itself could not be started.
 """
@@ -23,7 +27,17 @@ from playwright.sync_api import sync_playwright
 
 from tools.stack import Stack
 
-from . import concurrency, first_frame, login, memory, peer, proxy_overhead, report, up_times
+from . import (
+    concurrency,
+    first_frame,
+    login,
+    memory,
+    peer,
+    proxy_overhead,
+    report,
+    swarm,
+    up_times,
+)
 from .common import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -35,13 +49,23 @@ from .common import (
     settings_from_env,
 )
 
-PARTS = ("login", "first_frame", "proxy_overhead", "peer", "memory", "concurrency", "up_times")
+PARTS = (
+    "login", "first_frame", "proxy_overhead", "peer", "memory", "concurrency", "up_times",
+    "swarm",
+)  # fmt: skip
+DEFAULT_PARTS = tuple(p for p in PARTS if p != "swarm")
+# Parts that measure a cluster of their own, not the run's single-machine stack.
+OWN_STACK_PARTS = {"swarm"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no cold build")
-    parser.add_argument("--only", default=",".join(PARTS), help=f"parts, of {','.join(PARTS)}")
+    parser.add_argument(
+        "--only",
+        default=",".join(DEFAULT_PARTS),
+        help=f"parts, of {','.join(PARTS)} (default: all but swarm)",
+    )
     parser.add_argument("--out", type=Path, help="folder (default artifacts/bench/<time>)")
     parser.add_argument(
         "--project", default=os.environ.get("MINISWAN_BENCH_PROJECT", "miniswan-bench")
@@ -115,13 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     run_started = time.monotonic()
     bench.log(f"results in {out}")
-    if not args.reuse_stack:
+    # The single-machine stack, unless only parts with a cluster of their own run.
+    own_stack = not (args.reuse_stack or set(parts) <= OWN_STACK_PARTS)
+    if own_stack:
         bench.log("starting the stack (the warm `nox -s up`)")
         results["up_times"] = {
             "warm_fresh": up_times.warm_start(stack, out / "build.log", build=not args.no_build)
         }
     try:
-        bench.hub.token(bench.stack.admin_user)
+        if not set(parts) <= OWN_STACK_PARTS:
+            bench.hub.token(bench.stack.admin_user)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             steps: dict[str, Callable[[], Any]] = {
@@ -132,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 "memory": lambda: memory.run(bench),
                 "concurrency": lambda: concurrency.run(bench),
                 "up_times": lambda: run_up_times(bench, stack, args, results),
+                "swarm": lambda: swarm.run(bench, browser),
             }
             for part in parts:
                 measure(bench, results, part, steps[part])
@@ -140,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         results["run"]["seconds"] = time.monotonic() - run_started
         results["machine"]["loadavg_at_end"] = loadavg()
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
-        if not (args.keep_stack or args.reuse_stack):
+        if own_stack and not args.keep_stack:
             stack.collect_logs(out / "logs")
             bench.log("tearing the stack down")
             stack.down(volumes=True)
