@@ -23,6 +23,10 @@ def test_launch_use_and_close_desktops_from_jupyterlab(
     docker_client: docker.DockerClient,
 ) -> None:
     page.set_viewport_size({"width": 1400, "height": 900})
+    # What the client's page asks for (the client connects without first starting a worker
+    # to check websockets in workers: client_page.py).
+    asked: list[str] = []
+    page.context.on("request", lambda r: asked.append(r.url))
     open_lab(page, stack, hub, user, login)
     api = f"/user/{user}/desktops/api/desktops"
 
@@ -31,6 +35,8 @@ def test_launch_use_and_close_desktops_from_jupyterlab(
     facts = wait_for_drawn_window(client)
 
     # Type into the desktop's terminal; the command's effect shows in the home directory.
+    assert any("/desktops/client/" in url for url in asked), asked
+    assert not any("wsworker_check" in url for url in asked), asked
     focus_terminal(client, facts)
     page.keyboard.type("echo typed-in-desktop > ~/from-desktop.txt\n", delay=30)
     wait_until(

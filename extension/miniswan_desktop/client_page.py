@@ -10,8 +10,8 @@ The files stay available on their own.
 
 Xpra's protocol runs in the page, not in a web worker (`XPRA_CLIENT_FORCE_NO_WORKER`, set
 after the scripts): the worker fetched and compiled six of the same libraries again, one
-after the other, before the websocket opened, on every page load (about 0.1 s). The client
-still asks whether websockets work in workers (js/lib/wsworker_check.js, preloaded).
+after the other, before the websocket opened, on every page load (about 0.1 s). Nor does
+the client first start a worker to ask whether websockets work in workers (see NO_WORKER).
 """
 
 from __future__ import annotations
@@ -66,10 +66,24 @@ $(document).ready(function () {
 </script>
 """
 
-# What the client's connect() starts before it connects (js/Client.js): asked for early.
-_WORKER_CHECK = "js/lib/wsworker_check.js"
-# Ends the bundle, after Client.js has declared it false.
-NO_WORKER = b"XPRA_CLIENT_FORCE_NO_WORKER = true;  // miniswan: the protocol runs in the page\n"
+# Ends the bundle, after Client.js has declared XPRA_CLIENT_FORCE_NO_WORKER false: the
+# protocol runs in the page, and connect() goes straight to it. Xpra 3.1's connect() first
+# starts a worker (js/lib/wsworker_check.js) to ask whether websockets work in workers, and
+# connects only once it answers: a script fetch and a worker start on every page load, for
+# an answer the flag ignores (about 20-30 ms of a reopen, measured in Chromium's resource
+# timings). This is that connect() without the check.
+NO_WORKER = b"""XPRA_CLIENT_FORCE_NO_WORKER = true;  // miniswan: the protocol runs in the page
+XpraClient.prototype.connect = function () {  // miniswan: no worker check (client_page.py)
+  var details = this.host + ":" + this.port + this.path;
+  if (this.ssl) { details += " with ssl"; }
+  this.on_connection_progress("Connecting to server", details, 40);
+  if (this.encryption && !this.encryption_key) {
+    this.callback_close("no key specified for encryption");
+    return;
+  }
+  this._do_connect(false);
+};
+"""
 
 # Ends the bundle too: the client asks Xpra not to hold keys down for it (`keyboard_sync`
 # false: a key press is a press and a release at once, and a held key repeats by the
@@ -87,26 +101,20 @@ KEYBOARD_SYNC_OFF = b"""(function () {  // miniswan: the client manages key repe
 })();
 """
 
-REWRITE_RULES = (
-    f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{_WORKER_CHECK}\n{SKIPPED}\n{NO_WORKER!r}"
-    f"\n{KEYBOARD_SYNC_OFF!r}"
-)
+REWRITE_RULES = f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{SKIPPED}\n{NO_WORKER!r}\n{KEYBOARD_SYNC_OFF!r}"
 """What this module changes, for the client's version (client_files.client_version)."""
 
 
 def rewrite(page: str) -> tuple[str, list[str]]:
     """The page with its scripts replaced by one tag for BUNDLE_PATH (where the first of
-    them was) followed by a preload of the worker check and SCREEN_SCRIPT, and the scripts'
-    paths in their order. A page without such scripts comes back unchanged, with no paths."""
+    them was) followed by SCREEN_SCRIPT, and the scripts' paths in their order. A page
+    without such scripts comes back unchanged, with no paths."""
     scripts = _SCRIPT_TAG.findall(page)
     if not scripts:
         return page, []
     first = _SCRIPT_TAG.search(page)
     assert first is not None
-    ours = (
-        f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>\n'
-        f'<link rel="preload" href="{_WORKER_CHECK}" as="script">\n{SCREEN_SCRIPT}'
-    )
+    ours = f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>\n{SCREEN_SCRIPT}'
     head = page[: first.start()] + ours
     return head + _SCRIPT_TAG.sub("", page[first.start() :]), scripts
 

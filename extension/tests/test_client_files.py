@@ -147,8 +147,7 @@ def test_debians_page_is_rewritten_whole() -> None:
     assert "js/Client.js" in scripts and len(scripts) == original.count(' src="js/')
     assert page.count(" src=") == 1 and page.count(BUNDLE_PATH) == 1
     assert rewrite("<html>no scripts</html>") == ("<html>no scripts</html>", [])
-    # The worker check the client starts before it connects is asked for early.
-    assert '<link rel="preload" href="js/lib/wsworker_check.js" as="script">' in page
+    assert "wsworker_check" not in page
     # The video and audio decoders stay out (every page passes video=false, sound=false).
     assert client_params()["video"] == client_params()["sound"] == "false"
     text = bundle(index.parent, scripts)
@@ -156,6 +155,11 @@ def test_debians_page_is_rewritten_whole() -> None:
     # The protocol runs in the page: the flag comes after Client.js declares it.
     assert b"var XPRA_CLIENT_FORCE_NO_WORKER = false" in text
     assert text.endswith(NO_WORKER + KEYBOARD_SYNC_OFF)
+    # ... and connect() is replaced by one without the worker check: the one it replaces
+    # is the version it was copied from (its check, its call into the protocol).
+    assert b"XpraClient.prototype.connect = function() {" in text
+    assert b"var worker = new Worker('js/lib/wsworker_check.js');" in text
+    assert b"XpraClient.prototype._do_connect = function(with_worker) {" in text
     # What the keyboard_sync override wraps is there, defined before it runs.
     assert b"XpraClient.prototype._make_hello = function" in text
     assert b"XpraClient.prototype._update_capabilities = function" in text
