@@ -222,7 +222,7 @@ export class DesktopPage {
         value => this._switch(value)
       );
     } catch (error) {
-      this._renderLayouts(); // back to the layout in use
+      this._renderLayouts(true); // back to the layout in use
       window.alert(`Keyboard layout: ${(error as Error).message}`);
     }
   }
@@ -243,8 +243,24 @@ export class DesktopPage {
     };
   }
 
-  private _renderLayouts(): void {
+  /**
+   * The selector's options for the layout in use. Every status poll (3 s) passes here:
+   * rebuilt each time, the options would close a list the user has open, so they are
+   * rebuilt only when the layout in use or the server's layouts changed, or when `force`d
+   * (the selector shows a pick that did not happen).
+   */
+  private _renderLayouts(force = false): void {
+    const current = layoutValue(this._current());
+    if (
+      !force &&
+      current === this._renderedLayout &&
+      this._layouts === this._renderedLayouts
+    ) {
+      return;
+    }
     renderLayoutOptions(this._select, this._layouts, this._current());
+    this._renderedLayout = current;
+    this._renderedLayouts = this._layouts;
   }
 
   /** A status from the server: show its layout, switch the client if it changed. */
@@ -291,6 +307,8 @@ export class DesktopPage {
   private _applied = '';
   private _cancelApply: () => void = () => undefined;
   private _pollTimer = 0;
+  private _renderedLayout = '';
+  private _renderedLayouts: ILayoutInfo[] | null = null;
   private _disposed = false;
 }
 

@@ -223,6 +223,24 @@ describe('DesktopPage', () => {
     page.dispose();
   });
 
+  it('keeps the layout list as it is across status polls, so an open list stays open', async () => {
+    const { page } = makePage(running('de'), {
+      kept: { layout: 'de', variant: '' }
+    });
+    await page.start();
+    const select = $('keyboard-layout') as HTMLSelectElement;
+    const first = select.options[1];
+    // a poll's answer with the same layout: the same option elements
+    page.show(running('de'));
+    expect(select.options[1]).toBe(first);
+    expect(select.value).toBe('de');
+    // the layout changed elsewhere (the panel, the API): the list follows it
+    page.show(running('fr'));
+    expect(select.value).toBe('fr');
+    expect(select.options[1]).not.toBe(first);
+    page.dispose();
+  });
+
   it('forgets the kept layout for Automatic and takes the browser keyboard again', async () => {
     const { page, fetch } = makePage(running('de'), {
       kept: { layout: 'de', variant: '' },
