@@ -12,23 +12,22 @@ import {
   Notification,
   WidgetTracker
 } from '@jupyterlab/apputils';
-import { PageConfig, URLExt } from '@jupyterlab/coreutils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { IRunningSessionManagers } from '@jupyterlab/running';
-import { ServerConnection } from '@jupyterlab/services';
 
 import { ApplicationCatalog, addApplicationItems } from './applications';
 import { addCommands } from './commands';
 import { DesktopModel } from './model';
 import { DesktopPanel } from './panel';
-import { DesktopAPI, fetchApplications } from './request';
+import { DesktopAPI, fetchApplications, keyboardAPI } from './request';
 import { addRunningManager } from './running';
 import { CommandIDs, IDesktop, PLUGIN_ID } from './tokens';
 import { INewItem, addToTreeNewMenu } from './tree';
 import { IKeyboardLayout, ILayoutInfo, detectLayout } from './keyboard';
-import { KeyboardAPI, layoutToUse } from './keyboardapi';
+import { layoutToUse } from './keyboardapi';
 import { KeyboardControl } from './keyboardcontrol';
 import { xpraClientUrl } from './xpra';
 
@@ -63,13 +62,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // keyboard layout (keyboardapi.ts, as on the desktop-only page): the user's kept
     // choice, in their home on the server, else what the browser says
     const settings = app.serviceManager.serverSettings;
-    const keyboardApi = new KeyboardAPI((path, init) =>
-      ServerConnection.makeRequest(
-        URLExt.join(settings.baseUrl, path),
-        init ?? {},
-        settings
-      )
-    );
+    const keyboardApi = keyboardAPI(settings);
     const detected = detectLayout();
     // asked at each new desktop: the choice may have changed in another tab or session
     const userLayout = async (): Promise<IKeyboardLayout> =>

@@ -4,11 +4,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { DESKTOPS_PATH, KeyboardAPI } from './keyboardapi';
 import { ProbeResult, probeWith } from './reconnect';
 import { IApplication, ICreateOptions, IDesktop } from './tokens';
 
 /** The REST API's path under the server's base URL. */
-export const API_PATH = 'desktops/api/desktops';
+export const API_PATH = DESKTOPS_PATH;
 
 /** Where the server lists its software stack's applications. */
 export const APPLICATIONS_PATH = 'desktops/api/applications';
@@ -74,9 +75,21 @@ export interface IDesktopAPI {
 }
 
 /** The REST API client. */
+/** The keyboard's API (keyboardapi.ts) through JupyterLab's ServerConnection. */
+export function keyboardAPI(settings: ServerConnection.ISettings): KeyboardAPI {
+  return new KeyboardAPI((path, init) =>
+    ServerConnection.makeRequest(
+      URLExt.join(settings.baseUrl, path),
+      init ?? {},
+      settings
+    )
+  );
+}
+
 export class DesktopAPI implements IDesktopAPI {
   constructor(settings?: ServerConnection.ISettings) {
     this.settings = settings ?? ServerConnection.makeSettings();
+    this._keyboard = keyboardAPI(this.settings);
   }
 
   readonly settings: ServerConnection.ISettings;
@@ -96,14 +109,12 @@ export class DesktopAPI implements IDesktopAPI {
     });
   }
 
+  /** Switch a desktop's keyboard layout: the keyboard API's call, as the page makes it. */
   update(
     id: string,
     change: { layout: string; variant: string }
   ): Promise<IDesktop> {
-    return requestAPI<IDesktop>(encodeURIComponent(id), this.settings, {
-      method: 'PATCH',
-      body: JSON.stringify(change)
-    });
+    return this._keyboard.switchDesktop<IDesktop>(id, change);
   }
 
   shutdown(id: string): Promise<IDesktop> {
@@ -115,6 +126,8 @@ export class DesktopAPI implements IDesktopAPI {
   shutdownAll(): Promise<IDesktop[]> {
     return requestAPI<IDesktop[]>('', this.settings, { method: 'DELETE' });
   }
+
+  private _keyboard: KeyboardAPI;
 }
 
 /** Each server's list, asked for once per page: the JupyterLab plugin and Notebook 7's
