@@ -157,6 +157,26 @@ def test_targets_say_met_missed_or_not_measured() -> None:
     assert verdicts["10 users at once: failures"] == "missed"
 
 
+def test_the_page_load_is_met_by_a_page_not_served_through_the_desktops_proxy() -> None:
+    desktop = "http://hub/user/u/desktops/d1/"
+    data = results(0.8, 0)
+    page_load = "HTML5 client page load, as served / direct"
+
+    def row(served: str, ratio: float) -> dict:
+        data["proxy_overhead"] = {
+            "proxied_target": desktop,
+            "proxied_targets": {"assets": served},
+            "assets": {"ratio_proxied_to_direct": ratio},
+        }
+        return next(t for t in report.targets(data) if t["what"] == page_load)
+
+    assert row(desktop, 1.2)["verdict"] == "met"
+    assert row(desktop, 2.1)["verdict"] == "missed"
+    # Served by the Jupyter server from its own copy: the other way to meet it.
+    served = row("http://hub/user/u/desktops/client/abc/", 2.1)
+    assert served["verdict"].startswith("met (") and served["measured"] == "2.10x"
+
+
 def test_the_longest_interval_is_named_first() -> None:
     phases = results(4.0, 0)["first_frame"]["phases_after_click_s"]
     assert report.costs(phases)[0] == ("xpra_xpra_ready", "client_assets_loaded", 2.5)
