@@ -4,11 +4,10 @@ build on live in modules of their own, which tests and the benchmark import: sta
 (where the stack is, its settings), hub_api.py, hub_ui.py (login form, control panel),
 waiting.py (wait_until), lab_ui.py, xpra_client.py, x_session.py.
 
-- `browser_type_launch_args`: Debian's Chromium (never a downloaded browser).
-- `stack`: where the stack is and what it is called (MINISWAN_URL, MINISWAN_STACK); it
-  restarts services too.
+- From stack_fixtures.py (shared with e2e_swarm/): `browser_type_launch_args` (Debian's
+  Chromium), `stack` (where the stack is and what it is called, MINISWAN_URL and
+  MINISWAN_STACK; it restarts services too), `hub` (a client for the hub's REST API).
 - `docker_client`: the Docker engine the stack runs on, to look at containers.
-- `hub`: a small client for the hub's REST API, logging in with the stack's passwords.
 - `user`: a fresh user name for one test; its server is stopped afterwards.
 - `login`: log a Playwright page in through the real login form.
 - `ledger` (from ledger.py): records faults, attacks and bad inputs for the final summary.
@@ -19,7 +18,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import docker
 import pytest
@@ -27,36 +25,15 @@ import requests
 from hub_api import HubAPI
 from hub_ui import log_in
 from playwright.sync_api import Page
-from stack_info import CHROMIUM, CHROMIUM_ARGS, StackInfo
-from waiting import wait_until
+from stack_info import StackInfo
 
-pytest_plugins = ["ledger"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": CHROMIUM_ARGS,
-    }
-
-
-@pytest.fixture(scope="session")
-def stack() -> StackInfo:
-    info = StackInfo.from_env()
-    wait_until(info.healthy, 120, "hub health")
-    return info
+# Fixtures shared with e2e_swarm/ (stack_fixtures.py) and the ledger's.
+pytest_plugins = ["stack_fixtures", "ledger"]
 
 
 @pytest.fixture(scope="session")
 def docker_client() -> docker.DockerClient:
     return docker.from_env()
-
-
-@pytest.fixture(scope="session")
-def hub(stack: StackInfo) -> HubAPI:
-    return HubAPI(stack)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Cluster
 from hub_api import HubAPI
 from hub_ui import log_in
 from lab_ui import launch_desktop
@@ -22,6 +21,8 @@ from playwright.sync_api import Page, expect
 from stack_info import StackInfo, home_path
 from waiting import wait_until
 from xpra_client import wait_for_drawn_window
+
+from tools.swarm.engines import Cluster
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"
 # Each worker node has the machine's 2 cores: a server with 2 fills one.
