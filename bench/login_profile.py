@@ -30,6 +30,8 @@ STEP_MARKS = (
     ("Preparing your EOS home", "hub_eos_home"),
     ("Creating your private network", "hub_network"),
     ("Starting your container", "hub_docker_start"),
+    # The swarm engine's (swarm_spawner.py): the service created, until its task runs.
+    ("Placing your server", "hub_swarm_place"),
     ("Waiting for", "hub_wait_answer"),
     ("done", "hub_spawn_done"),
 )
@@ -43,6 +45,7 @@ PHASES = {
     "hub_eos_home": "hub: EOS home prepared (XRootD)",
     "hub_network": "hub: the user's network",
     "hub_docker_start": "hub: Docker create + start asked",
+    "hub_swarm_place": "hub: Swarm service created, its task placed",
     "container_started": "Docker: container started",
     "hub_wait_answer": "hub: waiting for the server to answer",
     "server_first_log": "container: session wrapper done, the server's Python logs",

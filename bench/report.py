@@ -645,6 +645,17 @@ def section_swarm(results: dict[str, Any]) -> str:
         "Where each server ran (the manager's tasks API):",
         table(["user", "for", "node"], placed),
     ]
+    at_once, alone_steps = spawn.get("hub_steps_s") or {}, ff.get("hub_steps_s") or {}
+    if at_once or alone_steps:
+        step_rows = [
+            [name, median_of(at_once.get(name)), median_of(alone_steps.get(name))]
+            for name in {**at_once, **alone_steps}
+        ]
+        parts += [
+            "Where a spawn's time goes on the cluster (the hub's spawn steps in the manager's "
+            "log, bench/login_profile.py), median (min-max) s; the server's own start follows:",
+            table(["step", f"{n} users at once", "first-frame users, one at a time"], step_rows),
+        ]
     errors = [e for level in spawn.get("rounds", []) for e in level["errors"]] + [
         f"`{s['user']}`: {s.get('error', '')}" for s in ff.get("samples", []) if not s["ok"]
     ]

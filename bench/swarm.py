@@ -20,23 +20,48 @@ minutes on this machine before anything is measured (`nox -s bench -- --only swa
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import docker
 from playwright.sync_api import Browser, Page
 
 from tools.swarm import manager, names
 from tools.swarm import up as cluster_up
 from tools.swarm.engines import Cluster
 
-from . import concurrency, first_frame
+from . import concurrency, first_frame, login_profile
 from .common import Bench, StackInfo, settings_from_env
 from .stats import summary
 
 USERS = 4
 # Half a worker each (a worker has the machine's 2 cores): 4 users fill both workers.
 SPAWN_OPTIONS = {"cores": 1, "memory": 1}
+
+# Where a spawn's time goes on the cluster, from the hub's spawn steps (login_profile's marks):
+# interval -> (from, to). The network step includes waiting for other users' networks: the
+# hub makes them one at a time (networks.py, each picks a free subnet).
+SPAWN_STEPS = {
+    "choices, stack, EOS home": ("hub_options", "hub_network"),
+    "the user's overlay network (one at a time)": ("hub_network", "hub_swarm_place"),
+    "service created until its task runs": ("hub_swarm_place", "hub_wait_answer"),
+}
+# `docker compose logs`' prefix on each line of the saved log ("hub-1  | ").
+COMPOSE_PREFIX = re.compile(r"^\S+\s+\| ", re.MULTILINE)
+
+
+def spawn_steps(hub_log: str, users: list[str]) -> dict[str, Any]:
+    """Each SPAWN_STEPS interval summarised over these users' spawns."""
+    log = COMPOSE_PREFIX.sub("", hub_log)
+    seconds: dict[str, list[float]] = {name: [] for name in SPAWN_STEPS}
+    for user in users:
+        marks = login_profile.hub_marks(log, user, 0)
+        for name, (start, end) in SPAWN_STEPS.items():
+            if start in marks and end in marks:
+                seconds[name].append(marks[end] - marks[start])
+    return {name: summary(values) for name, values in seconds.items()}
 
 
 @dataclass
@@ -57,7 +82,7 @@ class SwarmBench(Bench):
         """The worker the user's server runs on, None if it runs nowhere."""
         try:
             return self.cluster.node_of(self.service(username))
-        except AssertionError:  # no running task (the spawn failed)
+        except (AssertionError, docker.errors.APIError):  # no running task, or no service
             return None
 
 
@@ -130,4 +155,12 @@ def run(bench: Bench, browser: Browser) -> dict[str, Any]:
         out["first_frame"] = first_frames(swarm, browser, 2 if bench.quick else 3)
     finally:
         cluster_up.down(bench.log, folder / "logs")
+    # The hub's log, kept by the teardown: where each spawn's time went.
+    saved = folder / "logs" / "hub.log"
+    hub_log = saved.read_text(errors="replace") if saved.exists() else ""
+    if "spawn" in out:
+        out["spawn"]["hub_steps_s"] = spawn_steps(hub_log, list(out["spawn"]["nodes"]))
+    if "first_frame" in out:
+        users = [s["user"] for s in out["first_frame"]["samples"]]
+        out["first_frame"]["hub_steps_s"] = spawn_steps(hub_log, users)
     return out
