@@ -20,7 +20,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Request, expect
 
 from . import xpra_log
-from .canvas import wait_first_frame
+from .canvas import new_context, wait_first_frame
 from .common import Bench, now
 from .login import login_to_lab
 from .stats import summary
@@ -230,7 +230,7 @@ def one_sample(
     the container), never raised. The user's server is left running."""
     user = bench.new_user("ff" if kind == "prepared" else "fu")
     bench.hub.token(user)  # creates the user, as an admin would; not timed
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     sample: dict[str, Any] = {"user": user, "kind": kind, "ok": False}
     try:

@@ -20,7 +20,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Request, expect
 
 from . import login_profile
-from .canvas import wait_first_frame
+from .canvas import new_context, wait_first_frame
 from .common import SPAWN_TIMEOUT_S, Bench, now
 from .login_profile import KINDS, SESSIONS, end_mark, summarise
 
@@ -131,7 +131,7 @@ def login_to_desktop(page: Page, bench: Bench, user: str) -> dict[str, float]:
 
 def one_login(browser: Browser, bench: Bench, user: str, session: str) -> dict[str, float]:
     """One login in a new browser (nothing cached), as marks relative to the submit."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
         try:

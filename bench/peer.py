@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Browser
 
-from .canvas import wait_first_frame
+from .canvas import new_context, wait_first_frame
 from .common import ROOT, Bench, now
 from .direct import DirectServer, direct_server
 from .stats import ratio, summary
@@ -83,7 +83,7 @@ def reopen_s(context: Any, url: str, canvas: str) -> float:
 
 
 def ours(server: DirectServer, browser: Browser) -> tuple[dict[str, Any], Any]:
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser, viewport=VIEWPORT)
     page = context.new_page()
     t0 = now()
     desktop = server.start_desktop(GEOMETRY)
@@ -104,7 +104,7 @@ def ours(server: DirectServer, browser: Browser) -> tuple[dict[str, Any], Any]:
 
 
 def peer(server: DirectServer, browser: Browser) -> tuple[dict[str, Any], Any]:
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser, viewport=VIEWPORT)
     page = context.new_page()
     t0 = now()
     url = f"{server.url}/desktop/?token={server.token}"
