@@ -54,7 +54,12 @@ class DirectServer:
 
 
 @contextmanager
-def direct_server(bench: Bench, image: str, name: str) -> Iterator[DirectServer]:
+def direct_server(
+    bench: Bench, image: str, name: str, options: tuple[str, ...] = ()
+) -> Iterator[DirectServer]:
+    """A Jupyter server of `image` on its own (no hub), with `options` on its command line.
+    It prepares no desktop ahead: its figures are those of the desktops a part starts (a
+    prepared one would be taken by the first create, and count in the container's memory)."""
     token = secrets.token_hex(16)
     container = bench.docker.containers.run(
         image,
@@ -66,6 +71,8 @@ def direct_server(bench: Bench, image: str, name: str) -> Iterator[DirectServer]
             "--ServerApp.open_browser=False",
             f"--IdentityProvider.token={token}",
             "--DesktopApp.max_desktops=8",
+            "--DesktopApp.prepared_desktops=0",
+            *options,
         ],
         name=f"{bench.stack.project}-bench-{name}",
         detach=True,

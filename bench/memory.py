@@ -50,6 +50,17 @@ def run(bench: Bench) -> dict[str, Any]:
                 f"memory: {count} desktop(s): {level['pss_per_desktop']['median']:.0f} MiB PSS "
                 f"each, container {level['container_working_set_mib']:.0f} MiB"
             )
+    # The same desktop without OpenGL (DesktopApp.gl off: no GLX in Xvfb), what the
+    # setting trades (docs/desktops.md).
+    with direct_server(
+        bench, bench.user_image, "memory-nogl", ("--DesktopApp.gl=False",)
+    ) as server:
+        time.sleep(settle)
+        desktop = server.start_desktop(GEOMETRY)
+        server.wait_running(desktop["id"])
+        time.sleep(settle)
+        no_gl = group_pss(server.container, [desktop["pid"]])
+        bench.log(f"memory: 1 desktop without GL: {no_gl['pss_mib']:.0f} MiB PSS")
     one = next(level for level in levels if level["desktops"] == 1)
     most = levels[-1]
     # What each desktop after the first adds: shared pages (the Python interpreter, Mesa,
@@ -63,6 +74,8 @@ def run(bench: Bench) -> dict[str, Any]:
         "geometry": GEOMETRY,
         "levels": levels,
         "idle_desktop_pss_mib": one["pss_per_desktop"]["median"],
+        "idle_desktop_no_gl_pss_mib": no_gl["pss_mib"],
+        "breakdown_no_gl": no_gl["processes"],
         "further_desktop_pss_mib": further,
         "container_per_added_desktop_mib": (
             (levels[-1]["container_working_set_mib"] - levels[0]["container_working_set_mib"])

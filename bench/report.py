@@ -479,7 +479,11 @@ def section_memory(results: dict[str, Any]) -> str:
             ]
         )
     first = mem["levels"][1]["breakdown_first_desktop"] if len(mem["levels"]) > 1 else []
-    breakdown = [[process_name(p["cmd"]), fmt(p["pss_mib"], 1)] for p in first]
+    no_gl = {process_name(p["cmd"]): p["pss_mib"] for p in mem.get("breakdown_no_gl", [])}
+    breakdown = [
+        [process_name(p["cmd"]), fmt(p["pss_mib"], 1), fmt(no_gl.get(process_name(p["cmd"])), 1)]
+        for p in first
+    ]
     return "\n\n".join(
         [
             "## 5. Memory of idle desktops (no client connected)",
@@ -496,8 +500,10 @@ def section_memory(results: dict[str, Any]) -> str:
                 rows,
             ),  # fmt: skip
             f"Each added desktop costs the container about "
-            f"{fmt(mem['container_per_added_desktop_mib'], 0)} MiB. One desktop, by process:",
-            table(["process", "PSS MiB"], breakdown),
+            f"{fmt(mem['container_per_added_desktop_mib'], 0)} MiB. One desktop, by process, "
+            "with OpenGL (the default) and without (`DesktopApp.gl = False`, in a server of its "
+            f"own: {fmt(mem.get('idle_desktop_no_gl_pss_mib'), 0)} MiB in all):",
+            table(["process", "PSS MiB", "without GL"], breakdown),
         ]
     )
 
