@@ -13,10 +13,12 @@ import sqlite3
 import stat
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import jwt
 import pytest
 from miniswan_hub import eos, eos_keycache, eos_tokens
+from traitlets.config import LoggingConfigurable
 
 ROOT = Path(__file__).resolve().parents[1]
 ISSUER = "https://hub.miniswan.invalid/eos"
@@ -199,6 +201,27 @@ def test_poll_renews_a_token_only_when_due(
     assert renewed["exp"] == int(later + homes.token_lifetime)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not list(path.parent.glob(".token*"))  # no side file left
+
+
+def test_an_unreadable_token_is_renewed(homes: eos.EosHomes) -> None:
+    homes._write_user_folder("dave")
+    path = homes.user_dir("dave") / "token"
+    path.write_text("garbage\n")
+    with pytest.raises(ValueError, match="not a token"):
+        eos_tokens.unverified_claims("garbage")
+    assert homes.refresh_token("dave")
+    assert eos_tokens.unverified_claims(path.read_text().strip())["sub"] == "dave"
+
+
+def test_a_failing_renewal_never_fails_the_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Spawner(LoggingConfigurable):
+        user = SimpleNamespace(name="erin")
+
+    def broken(self: eos.EosHomes, username: str) -> bool:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(eos.EosHomes, "refresh_token", broken)
+    asyncio.run(eos.refresh_token(Spawner()))  # logged, not raised
 
 
 def test_no_folder_no_renewal(homes: eos.EosHomes) -> None:

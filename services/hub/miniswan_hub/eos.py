@@ -107,7 +107,8 @@ class EosHomes(LoggingConfigurable):
 
     admin_user = Unicode(
         "eosadmin",
-        help="The XRootD user of the hub's administrator key; no JupyterHub user may have it.",
+        help="""The XRootD user of the hub's administrator key; no JupyterHub user may have it.
+        The eos-stub's entrypoint and authdb name it (eosadmin).""",
     ).tag(config=True)
 
     stack = Unicode(help="The compose project: names the volumes below.").tag(config=True)
@@ -406,8 +407,8 @@ async def refresh_token(spawner: Any) -> None:
     homes = EosHomes(parent=spawner)
     try:
         await asyncio.to_thread(homes.refresh_token, spawner.user.name)
-    except (OSError, ValueError) as error:
-        homes.log.warning("Could not renew %s's EOS token: %s", spawner.user.name, error)
+    except Exception:  # whatever it is (a full disk, a damaged key cache): not the poll's
+        homes.log.exception("Could not renew %s's EOS token", spawner.user.name)
 
 
 async def prepare_spawner(spawner: Any) -> None:

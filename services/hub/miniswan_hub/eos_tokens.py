@@ -119,7 +119,10 @@ def mint(key: SigningKey, claims: dict[str, Any]) -> str:
 def unverified_claims(token: str) -> dict[str, Any]:
     """A token's claims without checking its signature: the hub reads its own tokens back to
     know when they are due for renewal, never to trust them."""
-    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    try:
+        claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as error:  # not a ValueError: say it as one
+        raise ValueError(f"not a token: {error}") from None
     return claims
 
 
