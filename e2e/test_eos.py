@@ -1,11 +1,15 @@
 """EOS homes in the running stack: the eos-stub (a real XRootD server) holds every home at
 /eos/user/<initial>/<name>; JupyterLab, desktops and XRootD see the same files; users cannot
-reach each other's homes; data survives eos-stub restarts and `down` + `up` of the stack.
+reach each other's homes; new users never restart XRootD (another user's transfer goes on);
+data survives eos-stub restarts and `down` + `up` of the stack.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -149,9 +153,19 @@ def test_users_cannot_reach_each_others_home(
             {"XrdSecUSER": victim},
         ),
         (
-            "read without a key (unix)",
+            "read without a token (unix)",
             ["xrdcp", "-s", f"{EOS}/{theirs}/secret.txt", "-"],
             {"XrdSecPROTOCOL": "unix"},
+        ),
+        (
+            "read without a token (ztn, no token file)",
+            ["xrdcp", "-s", f"{EOS}/{theirs}/secret.txt", "-"],
+            {"BEARER_TOKEN_FILE": "/nonexistent"},
+        ),
+        (
+            "read with sss (no key)",
+            ["xrdcp", "-s", f"{EOS}/{theirs}/secret.txt", "-"],
+            {"XrdSecPROTOCOL": "sss"},
         ),
     ]:
         with ledger.attack(f"A -> B's EOS home over XRootD: {what}"):
@@ -164,13 +178,106 @@ def test_users_cannot_reach_each_others_home(
         assert code != 0 and "victim's secret" not in out, out
         mounted = [m["Destination"] for m in container.attrs["Mounts"]]
         assert not any(victim in m for m in mounted), mounted
-        code, out = run(container, "sh", "-c", "cat /etc/eos-key/keytab")
-        assert f"u:{attacker} " in out and f"u:{victim} " not in out, out
+        # A's folder holds A's token only (and the CA certificate), for A's name.
+        code, out = run(container, "sh", "-c", "ls -A /etc/eos-key; cat /etc/eos-key/token")
+        assert code == 0 and out.split()[:2] == ["certs", "token"], out
+        assert token_claims(out.split()[2])["sub"] == attacker, out
 
     # B's file is untouched and nothing was planted.
     stub = eos_stub(stack, docker_client)
     assert run(stub, "cat", f"{theirs}/secret.txt")[1] == "victim's secret\n"
     assert run(stub, "ls", theirs)[1].split() == ["secret.txt"]
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without checking them (the server does that)."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
+def xrootd_pid(stub: Any) -> str:
+    """The PID (on the host) of the eos-stub's xrootd server process."""
+    top = stub.top()
+    column = top["Titles"].index("PID")
+    pids = [p[column] for p in top["Processes"] if " -c /etc/xrootd/" in p[-1]]
+    assert len(pids) == 1, top["Processes"]
+    return str(pids[0])
+
+
+# How much user A copies and how fast: slow enough (the rate limit) that the copy is still in
+# flight when two new users have spawned, on a busy machine too.
+BIG_FILE_MB = 300
+COPY_RATE = "6M"
+
+
+def test_new_users_never_restart_xrootd_nor_cut_a_transfer(
+    stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
+) -> None:
+    hub.start_server(user)
+    container = docker_client.containers.get(stack.container_name(user))
+    stub = eos_stub(stack, docker_client)
+    code, out = run(
+        container,
+        "sh",
+        "-c",
+        f"head -c {BIG_FILE_MB}M /dev/urandom > /tmp/big.bin && sha256sum /tmp/big.bin",
+    )
+    assert code == 0, out
+    checksum = out.split()[0]
+    target = f"{home_path(user)}/big.bin"
+    pid_before = xrootd_pid(stub)
+    since = int(time.time()) - 1
+    copy: dict[str, Any] = {}
+
+    def copy_big_file() -> None:
+        started = time.monotonic()
+        copy["result"] = run(
+            container, "xrdcp", "-f", "-s", "--xrate", COPY_RATE, "/tmp/big.bin", f"{EOS}/{target}"
+        )
+        copy["seconds"] = time.monotonic() - started
+
+    newcomers = [f"eosnew{uuid.uuid4().hex[:6]}", f"eosnew{uuid.uuid4().hex[:6]}"]
+    with ledger.fault("two users spawn for the first time while another user's xrdcp runs"):
+        copier = threading.Thread(target=copy_big_file)
+        copier.start()
+        try:
+            # The copy is under way: part of the file is on the eos-stub.
+            wait_until(
+                lambda: run(stub, "sh", "-c", f"test -s {target}")[0] == 0, 30, "the copy to start"
+            )
+            for name in newcomers:
+                hub.start_server(name)
+                # A newcomer's token works at once: no key to load, nothing restarted.
+                new = docker_client.containers.get(stack.container_name(name))
+                code, out = run(new, "sh", "-c", f'echo hi | xrdcp -s - {EOS}/"$EOS_HOME"/hi.txt')
+                assert code == 0, f"{name}'s first XRootD write: {out}"
+                assert xrd_read(new, f"{home_path(name)}/hi.txt") == "hi\n"
+            assert copier.is_alive(), (
+                f"the copy ended before the new users had spawned ({copy}): it proved nothing; "
+                "make BIG_FILE_MB larger or COPY_RATE lower"
+            )
+            copier.join(timeout=BIG_FILE_MB / 2 + 120)
+            assert not copier.is_alive(), "the copy did not end"
+            code, out = copy["result"]
+            assert code == 0, f"A's copy failed: {out}"
+            code, out = run(stub, "sha256sum", target)
+            assert code == 0 and out.split()[0] == checksum, (out, checksum)
+            # The same xrootd process throughout, and its log shows no restart.
+            assert xrootd_pid(stub) == pid_before
+            log = stub.logs(since=since).decode(errors="replace")
+            assert "restarting" not in log and "initialization completed" not in log, log[-2000:]
+        finally:
+            copier.join(timeout=BIG_FILE_MB / 2 + 120)
+            run(stub, "rm", "-f", target)
+            for name in newcomers:
+                hub.stop_server(name)
+    print(
+        f"\n{BIG_FILE_MB} MB copied in {copy.get('seconds', 0):.1f} s by {user} "
+        f"while {len(newcomers)} users spawned; xrootd PID {pid_before} throughout"
+    )
 
 
 def test_spawn_fails_clearly_while_the_eos_stub_is_down(

@@ -1,14 +1,13 @@
-"""EOS homes (miniswan_hub/eos.py): paths, authdb rules and keytab handling, without a server.
+"""EOS homes (miniswan_hub/eos.py): paths, volumes and refusals, without a server.
 
 The XRootD and Docker steps run in e2e/test_eos.py against the real eos-stub; here only the
-pure functions and the refusal of unusable names are tested.
+pure functions and the refusal of unusable names are tested. Tokens and the static authdb:
+tests/test_eos_tokens.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 import pytest
 from miniswan_hub import eos
@@ -24,31 +23,6 @@ def test_home_is_under_the_initial() -> None:
 def test_names_that_cannot_be_a_home_are_refused_with_a_reason(name: str) -> None:
     with pytest.raises(eos.EosError, match="cannot name an EOS home"):
         eos.home_path(name)
-
-
-def test_rule_grants_below_the_home_only() -> None:
-    # A trailing slash: XRootD matches prefixes, so 'alice' must not cover 'alice2'.
-    assert eos.authdb_rule("alice") == "u alice /eos/user/a/alice/ a"
-    rule_path = eos.authdb_rule("alice").split()[2]
-    assert not "/eos/user/a/alice2/secret".startswith(rule_path)
-    assert "/eos/user/a/alice/notes.txt".startswith(rule_path)
-
-
-def test_adding_a_rule_is_idempotent_and_keeps_others() -> None:
-    base = "u eosadmin /eos a\n"
-    once = eos.with_rule(base, "bob")
-    assert once == "u eosadmin /eos a\nu bob /eos/user/b/bob/ a\n"
-    assert eos.with_rule(once, "bob") == once
-    assert eos.with_rule("", "bob") == "u bob /eos/user/b/bob/ a\n"
-
-
-def test_keytab_lines_match_the_whole_user_name() -> None:
-    keytab = (
-        "0 u:alice2 g:users n:alice2 N:2 c:1 e:0 f:0 k:bb\n"
-        "0 u:alice g:users n:alice N:1 c:1 e:0 f:0 k:aa\n"
-    )
-    assert eos.keytab_lines_for(keytab, "alice") == [keytab.splitlines()[1]]
-    assert eos.keytab_lines_for(keytab, "alic") == []
 
 
 def test_reserved_and_bad_names_fail_the_spawn_with_503_before_any_call() -> None:
@@ -127,30 +101,3 @@ def test_missing_data_volume_is_an_eos_error() -> None:
     homes = eos.EosHomes(stack="demo")
     with pytest.raises(eos.EosError, match="demo_eos-data.*missing"):
         asyncio.run(homes._bind_volume(FakeDocker({}), "eoshome", "bob", "demo_eos-data", "/x"))
-
-
-def test_a_key_check_that_hangs_in_a_restart_is_tried_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A fake `xrdfs` (no server here): the first call hangs as a handshake with an xrootd
-    being restarted does, the next answers. The spawn must not fail on the first."""
-    calls = tmp_path / "calls"
-    xrdfs = tmp_path / "xrdfs"
-    xrdfs.write_text(f"#!/bin/sh\necho x >> {calls}\n[ $(wc -l < {calls}) -gt 1 ] || sleep 30\n")
-    xrdfs.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
-    homes = eos.EosHomes(auth_dir=str(tmp_path), timeout=10, key_check_timeout=1)
-    asyncio.run(homes._wait_user_access("alice", "/eos/user/a/alice"))
-    assert len(calls.read_text().splitlines()) == 2
-
-
-def test_a_server_that_never_answers_fails_after_the_whole_timeout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    xrdfs = tmp_path / "xrdfs"
-    xrdfs.write_text("#!/bin/sh\nsleep 30\n")
-    xrdfs.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
-    homes = eos.EosHomes(auth_dir=str(tmp_path), timeout=2.5, key_check_timeout=1)
-    with pytest.raises(eos.EosError, match="did not answer within 2 s"):
-        asyncio.run(homes._wait_user_access("alice", "/eos/user/a/alice"))

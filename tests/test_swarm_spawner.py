@@ -8,8 +8,8 @@ faked, and why: no swarm manager runs here, so the Docker API is `FakeSwarm` (th
 spawner makes, in memory, answering what a manager answers: tasks with their states and the
 scheduler's errors, nodes, networks, the stack's containers); the user is a stand-in object
 and the hub JupyterHub's `Hub` object with no hub running; EOS's XRootD steps (creating the
-home, the user's key, the access check; tested in tests/test_eos.py and e2e) are replaced by
-no-ops, so only how the home is mounted is checked here.
+home, writing the user's token; tested in tests/test_eos*.py and e2e) are replaced by no-ops,
+so only how the home is mounted is checked here.
 """
 
 from __future__ import annotations
@@ -134,14 +134,10 @@ def spawner_for(monkeypatch: pytest.MonkeyPatch, stub: tuple[str, Any]) -> Any:
     )
     config.MiniSwanSwarmSpawner.cvmfs_catalog_url = catalog_url
 
-    async def no_op(*args: Any, **kwargs: Any) -> None:
-        return None
-
-    # EOS's XRootD steps (see the module's docstring).
+    # EOS's XRootD and auth-volume steps (see the module's docstring).
     homes = swarm_spawner.SwarmEosHomes
     monkeypatch.setattr(homes, "_admin_mkdir", lambda self, path: None)
-    monkeypatch.setattr(homes, "_ensure_user_key", lambda self, name: None)
-    monkeypatch.setattr(homes, "_wait_user_access", no_op)
+    monkeypatch.setattr(homes, "_write_user_folder", lambda self, name: None)
 
     def make(name: str, options: dict[str, Any], fake: FakeSwarm) -> MiniSwanSwarmSpawner:
         spawner = MiniSwanSwarmSpawner(config=config, user=StandInUser(name), hub=Hub())

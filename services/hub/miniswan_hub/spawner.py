@@ -148,6 +148,9 @@ class MiniSwanSpawner(SwanLayer, DockerSpawner):
                 await self.networks.ensure(self.networks.name_for(self.escaped_name))
             except (NetworkError, docker.errors.APIError) as error:
                 self.log.warning("Could not check the network of %s: %s", self.user.name, error)
+        if status is None:
+            # The user's EOS token is renewed at half its life while the server runs.
+            await eos.refresh_token(self)
         return status
 
     async def stop(self, now: bool = False) -> None:

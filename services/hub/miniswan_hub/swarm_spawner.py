@@ -206,7 +206,8 @@ class SwarmEosHomes(eos.EosHomes):
     node_auth_dir = Unicode(
         "/srv/eos-auth",
         help="""Where every node that runs user servers sees the eos-stub's auth folder;
-        users/<name> (that user's key only) is bound read-only at /etc/eos-key.""",
+        users/<name> (that user's token and the eos-stub's CA certificate) is bound
+        read-only at /etc/eos-key.""",
     ).tag(config=True)
 
     async def _bind_volume(
@@ -300,7 +301,7 @@ class MiniSwanSwarmSpawner(SwanLayer, SwarmSpawner):
         }
 
     async def _prepare_eos(self) -> None:
-        """eos.py's steps (home, key, access check) with node paths as the mounts."""
+        """eos.py's steps (home, token) with node paths as the mounts."""
         home = await SwarmEosHomes(parent=self).prepare(self.user.name, self.docker)
         self.volumes = {**self.volumes, **home.volumes}
         self.environment = {**self.environment, **home.environment}
@@ -379,6 +380,8 @@ class MiniSwanSwarmSpawner(SwanLayer, SwarmSpawner):
                     self.log.warning(
                         "Could not check the network of %s: %s", self.user.name, error
                     )
+            # The user's EOS token is renewed at half its life while the server runs.
+            await eos.refresh_token(self)
             return None
         self.log.warning("%s's server is gone: %s", self.user.name, problem)
         if not self._spawn_pending:
