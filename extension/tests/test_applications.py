@@ -24,6 +24,14 @@ def entry(**fields: Any) -> dict[str, Any]:
     return {"id": "viewer", "name": "Viewer", "command": ["/bin/true"], **fields}
 
 
+# The short application's program: wait for the file named by its argument, then exit.
+WAIT_FOR = 'while [ ! -e "$1" ]; do sleep 0.1; done'
+
+
+def quit_file(tmp_path: Path) -> Path:
+    return tmp_path / "short-may-quit"
+
+
 @pytest.fixture
 def apps_file(tmp_path: Path) -> Path:
     icon = tmp_path / "viewer.svg"
@@ -40,8 +48,22 @@ def apps_file(tmp_path: Path) -> Path:
                         icon=str(icon),
                         gl=True,
                     ),
-                    # A window that closes after a while, as a user closing it would.
-                    entry(id="short", name="Short", command=["xterm", "-e", "sleep", "4"]),
+                    # A window that closes when the test says so (a file appears), as a
+                    # user closing it would. (A fixed lifetime raced a slow start: on a
+                    # loaded machine the program had ended before the test saw it running.)
+                    entry(
+                        id="short",
+                        name="Short",
+                        command=[
+                            "xterm",
+                            "-e",
+                            "sh",
+                            "-c",
+                            WAIT_FOR,
+                            "short",
+                            str(quit_file(tmp_path)),
+                        ],
+                    ),
                 ]
             }
         )
@@ -110,7 +132,9 @@ async def test_an_unknown_application_is_refused_naming_the_offered_ones(api: An
 
 
 @pytest.mark.usefixtures("xpra_required")
-async def test_an_application_session_runs_the_program_and_ends_with_it(api: Any) -> None:
+async def test_an_application_session_runs_the_program_and_ends_with_it(
+    api: Any, tmp_path: Path
+) -> None:
     viewer = await api.create(app="viewer")
     assert viewer["app"] == "viewer" and viewer["name"] == "Viewer"
     short = await api.create(app="short", name="Quick one")
@@ -118,6 +142,7 @@ async def test_an_application_session_runs_the_program_and_ends_with_it(api: Any
     await api.wait_state(viewer["id"], {"running"})
     await api.wait_state(short["id"], {"running"})
     # The program exits by itself: the session stops and is listed no more.
+    quit_file(tmp_path).touch()
     r = None
     for _ in range(200):
         r = await api.call("GET", short["id"])
