@@ -29,6 +29,12 @@ def test_launch_use_and_close_desktops_from_jupyterlab(
     page.context.on("request", lambda r: asked.append(r.url))
     open_lab(page, stack, hub, user, login)
     api = f"/user/{user}/desktops/api/desktops"
+    # Before any click, the page fetches the client's script bundle ahead (preload.ts).
+    wait_until(
+        lambda: any(url.endswith("/js/miniswan-client.js") for url in asked),
+        30,
+        "the client's files fetched ahead",
+    )
 
     first = launch_desktop(page)
     client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{first}"] iframe')

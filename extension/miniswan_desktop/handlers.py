@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
@@ -158,6 +159,21 @@ class ApplicationsHandler(BaseDesktopHandler):
         self.write_json([app.to_dict() for app in self.manager.applications.values()])
 
 
+class ClientPreloadHandler(BaseDesktopHandler):
+    """``desktops/api/client``: the client's files a browser may fetch ahead (the page, its
+    script bundle, its stylesheets), so that the first desktop opens from the browser's
+    cache; empty when this server has no cached client."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        client: ClientFiles | None = self.settings.get(CLIENT_SETTING)
+        files_url = url_path_join(self.base_url, CLIENT_FILES)
+        # The page and the bundle are made in a thread at start: not on the event loop.
+        paths = await asyncio.to_thread(client.preload_paths, files_url) if client else []
+        self.write_json({"preload": paths})
+
+
 class ClientFileHandler(JupyterHandler, CachedClientFileHandler):
     """``desktops/client/<version>/<path>``: a file of Xpra's HTML5 client, cached by the
     browser, public like Jupyter Server's /static/ (client_files.py says why)."""
@@ -221,6 +237,7 @@ default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
     (LAYOUTS_ROUTE, KeyboardLayoutsHandler),
     (KEYBOARD_ROUTE, KeyboardHandler),
     (r"desktops/api/applications/?", ApplicationsHandler),
+    (r"desktops/api/client/?", ClientPreloadHandler),
     (DESKTOP_ROUTE, DesktopHandler),
     (r"desktops/([^/]+)", AddSlashHandler),
     (r"desktops/([^/]+)/(.*)", DesktopProxyHandler),

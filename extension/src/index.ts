@@ -12,7 +12,8 @@ import {
   Notification,
   WidgetTracker
 } from '@jupyterlab/apputils';
-import { PageConfig } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
@@ -29,6 +30,7 @@ import { INewItem, addToTreeNewMenu } from './tree';
 import { IKeyboardLayout, ILayoutInfo, detectLayout } from './keyboard';
 import { layoutToUse } from './keyboardapi';
 import { KeyboardControl } from './keyboardcontrol';
+import { PRELOAD_PATH, preloadClient } from './preload';
 import { xpraClientUrl } from './xpra';
 
 /** Notebook 7 sets `notebookPage` (tree, notebooks, edit, ...); JupyterLab does not. */
@@ -63,6 +65,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // choice, in their home on the server, else what the browser says
     const settings = app.serviceManager.serverSettings;
     const keyboardApi = keyboardAPI(settings);
+    // The client's files into the browser's cache once JupyterLab has loaded (preload.ts):
+    // a user can click "Desktop" as soon as the Launcher shows.
+    void app.restored.then(() =>
+      preloadClient({
+        list: () =>
+          ServerConnection.makeRequest(
+            URLExt.join(settings.baseUrl, PRELOAD_PATH),
+            {},
+            settings
+          )
+      })
+    );
     const detected = detectLayout();
     // asked at each new desktop: the choice may have changed in another tab or session
     const userLayout = async (): Promise<IKeyboardLayout> =>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ def www(tmp_path: Path) -> Path:
     (javascript / "jquery.js").write_text("var jQuery = 3;")
     (www / "js" / "lib" / "jquery.js").symlink_to(javascript / "jquery.js")
     (tmp_path / "secret.txt").write_text("not for the web")
+    (www / "css").mkdir()
+    (www / "css" / "menu.css").write_text("body { margin: 0 }")
     return www
 
 
@@ -82,6 +85,18 @@ async def test_files_are_served_cached_under_their_version(jp_fetch: Any, www: P
         "desktops", "client", version, "index.html", headers={"Authorization": ""}
     )
     assert anonymous.code == 200 and b"client()" in anonymous.body
+
+
+async def test_the_files_a_browser_may_fetch_ahead_are_listed_and_served(
+    jp_fetch: Any, jp_base_url: str, www: Path
+) -> None:
+    r = await jp_fetch("desktops", "api", "client")
+    paths = json.loads(r.body)["preload"]
+    base = f"{jp_base_url}desktops/client/{client_version(www)}/"
+    assert paths == [f"{base}index.html", f"{base}{BUNDLE_PATH}", f"{base}css/menu.css"]
+    for path in paths:  # each one, as the page will ask for it, and cached for a year
+        served = await jp_fetch(path.removeprefix(jp_base_url), headers={"Authorization": ""})
+        assert served.code == 200 and served.headers["Cache-Control"].endswith("immutable")
 
 
 @pytest.mark.parametrize(
