@@ -14,7 +14,6 @@ from .handlers import (
     CLIENT_FILES,
     CLIENT_SETTING,
     MANAGER_SETTING,
-    PREPARE_DELAY_SETTING,
     ClientFileHandler,
     default_handlers,
     desktop_url,
@@ -44,16 +43,18 @@ class DesktopApp(DesktopSettings, ExtensionApp):
     prepared_desktops = Int(
         1,
         help="""Desktops kept started ahead of time, unlisted, for the next "Desktop" clicks
-        to take at once: a click then waits for no Xpra start (about a second). Started when
-        JupyterLab first lists the desktops (so the server's own start is not slowed), and
-        again after each one is taken; never beyond max_desktops. Each costs the memory of
-        an idle desktop (docs/desktops.md). 0: every desktop starts on its click.""",
+        to take at once: a click then waits for no Xpra start (about a second). Started with
+        the server (after prepare_delay), and again after each one is taken; never beyond
+        max_desktops. Each costs the memory of an idle desktop (docs/desktops.md). 0: every
+        desktop starts on its click.""",
     ).tag(config=True)
 
     prepare_delay = Float(
         0.0,
-        help="""Seconds between JupyterLab listing the desktops (as it starts) and the start
-        of the prepared desktop: JupyterLab loads first, on a server with few cores.""",
+        help="""Seconds between the server's start and the start of the prepared desktop
+        (for a server with few cores that should serve JupyterLab's first load first; by
+        default the desktop starts while the hub redirects the browser and JupyterLab loads,
+        so that it is ready by the time a user can click).""",
     ).tag(config=True)
 
     @validate("max_geometry")
@@ -83,13 +84,18 @@ class DesktopApp(DesktopSettings, ExtensionApp):
         self.client = ClientFiles(self.xpra_html_dir)
         self.client.prepare()
         self.settings[CLIENT_SETTING] = self.client
-        self.settings[PREPARE_DELAY_SETTING] = max(0.0, self.prepare_delay)
         if not self.client.available:
             self.log.warning(
                 "miniswan_desktop: no Xpra HTML5 client in %s: desktops load it from Xpra",
                 self.xpra_html_dir,
             )
         self.log.info("miniswan_desktop: desktops under %s", self.runtime_dir)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        # jupyter_server's hook once its event loop runs: prepare the first click's desktop
+        # now. Prepared at JupyterLab's first listing instead, it was still starting when
+        # the Launcher showed, and a quick first click waited for it (docs/benchmark.md).
+        self.manager.prepare(delay=max(0.0, self.prepare_delay))
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prepends the server's base_url to every pattern.

@@ -20,7 +20,6 @@ from .session import Desktop
 AUTH_RESOURCE = "desktops"
 MANAGER_SETTING = "miniswan_desktop_manager"
 CLIENT_SETTING = "miniswan_desktop_client"
-PREPARE_DELAY_SETTING = "miniswan_desktop_prepare_delay"
 CLIENT_FILES = "desktops/client"
 """Where Xpra's HTML5 client is served (client_files.py), below the server's base_url."""
 
@@ -66,10 +65,9 @@ class DesktopsHandler(BaseDesktopHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        # JupyterLab lists the desktops as it starts: the time to prepare one for the first
-        # click (manager.prepare; nothing if one is ready or none are wanted), once
-        # JupyterLab has loaded (prepare_delay), so that the two do not compete.
-        self.manager.prepare(delay=self.settings.get(PREPARE_DELAY_SETTING, 0.0))
+        # The prepared desktop starts with the server (app.py); a listing replaces one that
+        # has gone (manager.prepare: nothing if one is ready or none are wanted).
+        self.manager.prepare()
         self.write_json([self.as_json(d) for d in self.manager.list()])
 
     @web.authenticated

@@ -1,6 +1,6 @@
-"""Desktops prepared ahead of time: started unlisted when JupyterLab lists the desktops,
-taken by the next create (already running), replaced, never beyond max_desktops, stopped
-with the others."""
+"""Desktops prepared ahead of time: started unlisted when the server starts (or, if one is
+missing, when JupyterLab lists the desktops), taken by the next create (already running),
+replaced, never beyond max_desktops, stopped with the others."""
 
 from __future__ import annotations
 
@@ -44,6 +44,22 @@ async def wait_ready(runtime_dir: Path, count: int, timeout: float = 30.0) -> No
     while len(await ready_sessions(runtime_dir)) < count:
         assert time.monotonic() < deadline, f"fewer than {count} desktops ready"
         await asyncio.sleep(0.1)
+
+
+async def test_the_server_start_prepares_a_desktop(
+    jp_serverapp: Any, api: Any, runtime_dir: Path
+) -> None:
+    # jupyter_server runs its extensions' start hooks once its event loop runs (pytest-
+    # jupyter's server app does not start them itself).
+    assert xpras() == set()
+    await jp_serverapp.extension_manager.start_all_extensions()
+    (prepared,) = poll(xpras, timeout=10)
+    await wait_ready(runtime_dir, 1)
+    assert await api.list() == []  # unlisted, and a listing starts no second one
+    await asyncio.sleep(0.5)
+    assert xpras() == {prepared}
+    first = await api.create(name="first")
+    assert first["pid"] == prepared
 
 
 async def test_a_prepared_desktop_is_taken_running_and_replaced(
