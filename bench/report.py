@@ -383,8 +383,9 @@ def section_first_frame(results: dict[str, Any]) -> str:
         )
     parts += [
         "### Where the time goes after the click (seconds after the click)\n\n"
-        "Browser marks are taken by the benchmark (Playwright request events, canvas polls "
-        "every 0.1 s); `xpra_*` marks are the lines xpra logs (same clock).",
+        "Browser marks are taken by the benchmark (Playwright request events; the first "
+        "frame from the page's own marks of its canvas draws, bench/canvas.py); `xpra_*` "
+        "marks are the lines xpra logs (same clock).",
         table(["phase", "mark", "median", "min", "max"], phase_rows),
         "Longest intervals (medians):\n\n" + "\n".join(top),
     ]
