@@ -345,7 +345,7 @@ def swarm(session: nox.Session) -> None:
     and two workers (Docker-in-Docker nodes, tools/swarm), the hub on the manager with
     MINISWAN_ENGINE=swarm, and e2e_swarm/'s browser tests; torn down after, also on failure.
 
-    Needs the images of `nox -s up`. Not in CI (.ci/run): see docs/swarm.md for its time.
+    Needs the images of `nox -s up`. The last session of `./miniswan test`, so part of CI.
     `-- --keep-cluster` leaves it running (`-- --down` removes it); other arguments go to pytest.
     """
     from tools.swarm import up as cluster
