@@ -30,11 +30,11 @@ def test_launch_use_and_close_desktops_from_jupyterlab(
     open_lab(page, stack, hub, user, login)
     api = f"/user/{user}/desktops/api/desktops"
     # Before any click, the page fetches the client's script bundle ahead (preload.ts).
-    wait_until(
-        lambda: any(url.endswith("/js/miniswan-client.js") for url in asked),
-        30,
-        "the client's files fetched ahead",
-    )
+    # (Playwright delivers request events only while one of its calls runs: a plain poll of
+    # `asked` would never see a request made after open_lab returned.)
+    bundle = "/js/miniswan-client.js"
+    if not any(url.endswith(bundle) for url in asked):
+        page.context.wait_for_event("request", lambda r: r.url.endswith(bundle), timeout=30_000)
 
     first = launch_desktop(page)
     client = page.frame_locator(f'.miniswan-DesktopPanel[data-desktop-id="{first}"] iframe')
