@@ -33,10 +33,10 @@ from tornado import web
 from .client_page import BUNDLE_PATH, REWRITE_RULES, bundle, rewrite
 
 XPRA_WWW = "/usr/share/xpra/www"
+"""Where Debian's xpra installs its HTML5 client (package xpra, with libjs-jquery(-ui))."""
 
 # A stylesheet of the client's page, e.g. <link rel="stylesheet" href="css/client.css">.
 _STYLESHEET = re.compile(r'<link rel="stylesheet"[^>]*? href="(css/[^"]+)"')
-"""Where Debian's xpra installs its HTML5 client (package xpra, with libjs-jquery(-ui))."""
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -116,10 +116,9 @@ class ClientFiles:
         if not self.available:
             return []
         page = self.index_html().decode(errors="replace")
-        files = [BUNDLE_PATH] if self.bundle_gzip() is not None else []
-        files += _STYLESHEET.findall(page)
+        bundled = [BUNDLE_PATH] if self.bundle_gzip() is not None else []
         base = f"{files_url.rstrip('/')}/{self.version}"
-        return [self.index_path(files_url), *(f"{base}/{name}" for name in files)]
+        return [f"{base}/{name}" for name in ["index.html", *bundled, *_STYLESHEET.findall(page)]]
 
 
 class CachedClientFileHandler(web.StaticFileHandler):
