@@ -150,3 +150,62 @@ def test_a_subnet_taken_by_another_stack_meanwhile_is_skipped() -> None:
     engine.create_network = another_hub_first  # type: ignore[method-assign]
     asyncio.run(make(engine).ensure("stk-net-dave"))
     assert engine.networks["stk-net-dave"]["IPAM"]["Config"][0]["Subnet"] != taken[0]
+
+
+class StaleCopyEngine(FakeEngine):
+    """A Swarm manager's engine just after the cluster removed an attachable overlay: its own
+    copy still answers an inspect (`lingers` times, for ever when None) and cannot be joined."""
+
+    def __init__(self, name: str, lingers: int | None) -> None:
+        super().__init__(used=[])
+        self.stale_name = name
+        self.lingers = lingers
+        self.networks[name] = {
+            "Id": "removed-id",
+            "IPAM": {"Config": [{"Subnet": "10.213.0.0/28"}]},
+            "Containers": {},
+        }
+
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        found = super().inspect_network(name)
+        if found["Id"] == "removed-id" and self.lingers is not None:
+            self.lingers -= 1
+            if self.lingers < 0:
+                del self.networks[name]
+        return found
+
+    def connect_container_to_network(self, cid: str, name: str, aliases: list[str]) -> None:
+        if self.networks[name]["Id"] == "removed-id":
+            raise docker.errors.APIError(
+                f"Could not attach to network {name}: rpc error: code = NotFound desc = "
+                f"network {name} not found"
+            )
+        super().connect_container_to_network(cid, name, aliases)
+
+
+def test_a_network_removed_as_it_is_joined_is_made_again() -> None:
+    engine = StaleCopyEngine("stk-net-bob", lingers=3)
+    asyncio.run(make(engine).ensure("stk-net-bob"))
+    assert engine.networks["stk-net-bob"]["Id"] == "stk-net-bob"  # a new one
+    assert [(c, n) for c, n, _ in engine.connected] == [
+        ("p1", "stk-net-bob"),
+        ("h1", "stk-net-bob"),
+    ]
+
+
+def test_a_network_that_stays_half_removed_is_a_clear_error() -> None:
+    engine = StaleCopyEngine("stk-net-bob", lingers=None)
+    with pytest.raises(NetworkError, match="still being removed"):
+        asyncio.run(make(engine, gone_timeout=0.3).ensure("stk-net-bob"))
+
+
+def test_other_join_errors_are_not_mistaken_for_a_removed_network() -> None:
+    engine = FakeEngine(used=[])
+    engine.containers[0]["Id"] = "gone-container"
+
+    def refuse(cid: str, name: str, aliases: list[str]) -> None:
+        raise docker.errors.APIError(f"No such container: {cid}")
+
+    engine.connect_container_to_network = refuse  # type: ignore[method-assign]
+    with pytest.raises(docker.errors.APIError, match="No such container"):
+        asyncio.run(make(engine).ensure("stk-net-dan"))

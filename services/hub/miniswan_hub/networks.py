@@ -20,7 +20,7 @@ from typing import Any
 
 import docker.errors
 from docker.types import IPAMConfig, IPAMPool
-from traitlets import Bool, Int, List, Unicode, validate
+from traitlets import Bool, Float, Int, List, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
 # The spawner's docker(): runs a docker.APIClient method in a thread.
@@ -44,6 +44,14 @@ def _create_lock() -> asyncio.Lock:
 
 class NetworkError(RuntimeError):
     """A user network could not be set up; the message is meant for the person spawning."""
+
+
+def network_gone(error: docker.errors.APIError, name: str) -> bool:
+    """Whether `error`, from connecting a container to network `name`, says the network does
+    not exist (a bridge: 404 "network ... not found"; Swarm: "Could not attach to network
+    ...: rpc error: code = NotFound")."""
+    text = str(error)
+    return name in text and ("not found" in text.lower() or "NotFound" in text)
 
 
 def free_subnet(
@@ -96,6 +104,12 @@ class UserNetworks(LoggingConfigurable):
         help="Size of each user network (/28: 14 addresses, for the user and the services).",
     ).tag(config=True)
 
+    gone_timeout = Float(
+        10.0,
+        help="""Seconds a spawn waits for a user network that vanished as it was joined (a
+        removal still under way) to be gone before making it again.""",
+    ).tag(config=True)
+
     @validate("pool")
     def _valid_pool(self, proposal: dict[str, Any]) -> str:
         ipaddress.IPv4Network(proposal["value"])  # raises a clear ValueError if malformed
@@ -110,9 +124,33 @@ class UserNetworks(LoggingConfigurable):
 
     async def ensure(self, name: str) -> None:
         """Make sure network `name` exists and every shared service is on it."""
-        network = await self._find(name)
-        if network is None:
-            network = await self._create(name)
+        network = await self._find(name) or await self._create(name)
+        try:
+            await self._join(name, network)
+        except docker.errors.APIError as error:
+            if not network_gone(error, name):
+                raise
+            # What we found was being removed: on Swarm, the engine keeps its own copy of an
+            # attachable overlay for a moment (0.2 s idle, longer under load) after the
+            # cluster removed it, and a user who starts again right after their server was
+            # found dead (poll removes the network) met that copy (CI, 2026-12-04).
+            self.log.warning("Network %s went away as it was joined (%s)", name, error)
+            await self._wait_gone(name, network["Id"])
+            await self._join(name, await self._create(name))
+
+    async def _wait_gone(self, name: str, network_id: str) -> None:
+        """Wait until `name` no longer finds the network `network_id`."""
+        deadline = asyncio.get_running_loop().time() + self.gone_timeout
+        while (found := await self._find(name)) is not None and found["Id"] == network_id:
+            if asyncio.get_running_loop().time() > deadline:
+                raise NetworkError(
+                    f"The network {name} of your last server is still being removed after "
+                    f"{self.gone_timeout:.0f} s. Try again in a minute."
+                )
+            await asyncio.sleep(0.1)
+
+    async def _join(self, name: str, network: dict[str, Any]) -> None:
+        """Connect every shared service not yet on `network`."""
         attached = {c["Name"] for c in (network.get("Containers") or {}).values()}
         missing = [
             (service, container)
