@@ -280,6 +280,58 @@ def test_new_users_never_restart_xrootd_nor_cut_a_transfer(
     )
 
 
+def expired_copy(token: str) -> str:
+    """`token` with claims that ended a day ago (its signature no longer matches them)."""
+    header, payload, signature = token.split(".")
+    claims = token_claims(token)
+    claims["iat"] = claims["nbf"] = int(time.time()) - 3 * 24 * 3600
+    claims["exp"] = int(time.time()) - 24 * 3600
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{body}.{signature}"
+
+
+def test_a_token_past_its_end_is_renewed_while_the_server_runs(
+    stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
+) -> None:
+    """The hub renews a running user's token from its poll (every 10 s here), and XRootD
+    takes the new one on the next connection: staged by putting a token that ended a day ago
+    where the hub keeps the user's, rather than waiting out a real lifetime (3 days)."""
+    hub.start_server(user)
+    container = docker_client.containers.get(stack.container_name(user))
+    hub_container = docker_client.containers.get(f"{stack.project}-hub-1")
+    home = home_path(user)
+    code, out = run(container, "sh", "-c", f'echo kept | xrdcp -s - {EOS}/"$EOS_HOME"/kept.txt')
+    assert code == 0, out
+    code, token = run(container, "cat", "/etc/eos-key/token")
+    assert code == 0, token
+    first = token_claims(token.strip())
+
+    with ledger.fault("a user's EOS token is past its end while the server runs"):
+        # Replaced in one rename, as the hub writes it (the user's folder is read-only inside
+        # the user's container; the hub's auth volume holds it).
+        path = f"/srv/eos-auth/users/{user}/token"
+        stale = expired_copy(token.strip())
+        code, out = run(
+            hub_container,
+            "sh",
+            "-c",
+            f"printf '%s\\n' '{stale}' > {path}.stale && chown 1000 {path}.stale && "
+            f"chmod 600 {path}.stale && mv {path}.stale {path}",
+        )
+        assert code == 0, out
+        code, out = run(container, "xrdcp", "-s", f"{EOS}/{home}/kept.txt", "-")
+        assert code != 0, f"XRootD took a token that ended a day ago: {out}"
+
+        def renewed() -> dict[str, Any] | None:
+            code, text = run(container, "cat", "/etc/eos-key/token")
+            claims = token_claims(text.strip()) if code == 0 else {}
+            return claims if claims.get("exp", 0) > time.time() else None
+
+        claims = wait_until(renewed, 40, "the hub to renew the token (its poll)")
+        assert claims["sub"] == first["sub"] == user and claims["iat"] >= first["iat"], claims
+        assert xrd_read(container, f"{home}/kept.txt") == "kept\n"
+
+
 def test_spawn_fails_clearly_while_the_eos_stub_is_down(
     stack: StackInfo, hub: HubAPI, user: str, docker_client: docker.DockerClient, ledger: Ledger
 ) -> None:
