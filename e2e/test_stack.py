@@ -11,6 +11,7 @@ from hub_api import HubAPI
 from hub_ui import stop_from_control_panel
 from playwright.sync_api import Page, expect
 from stack_info import SPAWN_TIMEOUT_MS, StackInfo
+from waiting import wait_until
 
 
 def test_wrong_password_is_refused_with_the_login_pages_error(
@@ -76,8 +77,16 @@ def test_hub_restart_keeps_running_servers(
 
     stack.restart_service(docker_client, "hub")
 
-    after_server = hub.server(user)
-    assert after_server is not None and after_server["ready"]
+    def checked() -> dict | None:
+        # A restarted hub may answer before it has polled every running server (JupyterHub's
+        # init_spawners_timeout, 10 s, on a loaded machine): the server is then pending
+        # "check", not ready. Gone (None) or any other state fails at once.
+        model = hub.server(user)
+        assert model is not None, "the restarted hub lost the running server"
+        assert model["ready"] or model["pending"] == "check", model
+        return model if model["ready"] else None
+
+    after_server = wait_until(checked, 60, "the restarted hub to find the server ready")
     assert after_server["started"] == server["started"], "the hub spawned the server again"
     after = docker_client.containers.get(stack.container_name(user))
     assert after.id == before.id
