@@ -40,6 +40,15 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
     login: Callable[..., None],
     docker_client: docker.DockerClient,
 ) -> None:
+    # JupyterLab logs each plugin that failed to activate (e.g. one whose required plugin an
+    # image disabled), and goes on without it: the feature is silently missing.
+    failed_plugins: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            "failed to activate" in message.text and failed_plugins.append(message.text[:200])
+        ),
+    )
     login(page, user)
     # The real spawn page: its form (JupyterLab is the default), progress, then JupyterLab.
     page.goto(f"{stack.url}/hub/spawn/{user}")
@@ -55,6 +64,8 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
     expect(page.get_by_text(re.compile(r"Python 3 \(LCG_\w+\) \| Idle"))).to_be_visible(
         timeout=60_000
     )
+    # Plugins activate before the Launcher shows; their messages have arrived by now.
+    assert failed_plugins == []
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.click()
     page.keyboard.type("1+1")
