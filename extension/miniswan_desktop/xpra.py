@@ -17,6 +17,7 @@ Why each flag is there (xpra 3.1.3, Debian bookworm; docs/desktops.md has the co
   the X server is what OpenGL programs need, see `gl`).
 - `XPRA_CODEC_SELFTEST=0` (in `env()`): no codec self-test at start; `GDK_GL=disable` (in
   `env()`, for xpra only): xpra's GTK does not load Mesa and LLVM (about 30 MiB).
+- `XPRA_BATCH_START_DELAY` (in `env()`): see FIRST_BATCH_DELAY_MS.
 - A private config directory with an empty `start =` (Debian adds `/etc/X11/Xsession`).
 """
 
@@ -48,6 +49,13 @@ USER_CONF = "# written by miniswan-desktop: no extra start commands\nstart =\n"
 
 # What the HTML5 client draws with when no video encoder is loaded (see the module's doc).
 ENCODINGS = "jpeg,png,rgb"
+
+# Xpra gathers a window's damage for a while before it encodes and sends it, and starts each
+# client's window at 50 ms (batch_config.py, START_DELAY), then adapts the delay to how the
+# client keeps up. That first wait came before the first frame of every connect: a reopened
+# desktop's frame left 50 ms after Xpra answered the hello (measured in Chromium's websocket
+# frames). 10 ms still gathers the first burst of updates; the adaptation is unchanged.
+FIRST_BATCH_DELAY_MS = 10
 
 DISPLAY_FILE = "display"
 # Set beside GDK_GL=disable when env() sets it for xpra, so that the start script unsets both.
@@ -250,6 +258,8 @@ class XpraSpec:
             XAUTHORITY=str(self.session_dir / ".Xauthority"),
             XPRA_CODEC_SELFTEST="0",
         )
+        # An operator's own value (the environment of the server) wins.
+        env.setdefault("XPRA_BATCH_START_DELAY", str(FIRST_BATCH_DELAY_MS))
         if "GDK_GL" not in env:
             # xpra's own GTK draws nothing with OpenGL, but GDK loads Mesa and LLVM as soon
             # as the X server offers GLX (about 30 MiB in the xpra process). The start

@@ -124,6 +124,9 @@ def test_env_and_config(tmp_path: Path):
     env = spec.env({"DISPLAY": ":9", "HOME": "/home/u"})
     assert "DISPLAY" not in env and env["HOME"] == "/home/u"
     assert env["XDG_RUNTIME_DIR"] == env["XPRA_USER_CONF_DIRS"] == str(tmp_path)
+    assert env["XPRA_BATCH_START_DELAY"] == str(xpra.FIRST_BATCH_DELAY_MS)
+    # An operator's own first batch delay is kept.
+    assert spec.env({"XPRA_BATCH_START_DELAY": "30"})["XPRA_BATCH_START_DELAY"] == "30"
     spec.write_config()
     conf = (tmp_path / "xpra.conf").read_text()
     assert "start =\n" in conf
