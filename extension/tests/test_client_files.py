@@ -16,6 +16,7 @@ from miniswan_desktop.client_page import (
     NO_WORKER,
     SCREEN_SCRIPT,
     STUBS,
+    UNUSED_PROBES_OFF,
     bundle,
     client_params,
     rewrite,
@@ -169,7 +170,7 @@ def test_debians_page_is_rewritten_whole() -> None:
     assert text.startswith(STUBS) and b"// js/Client.js\n" in text
     # The protocol runs in the page: the flag comes after Client.js declares it.
     assert b"var XPRA_CLIENT_FORCE_NO_WORKER = false" in text
-    assert text.endswith(NO_WORKER + KEYBOARD_SYNC_OFF)
+    assert text.endswith(NO_WORKER + KEYBOARD_SYNC_OFF + UNUSED_PROBES_OFF)
     # ... and connect() is replaced by one without the worker check: the one it replaces
     # is the version it was copied from (its check, its call into the protocol).
     assert b"XpraClient.prototype.connect = function() {" in text
@@ -178,4 +179,8 @@ def test_debians_page_is_rewritten_whole() -> None:
     # What the keyboard_sync override wraps is there, defined before it runs.
     assert b"XpraClient.prototype._make_hello = function" in text
     assert b"XpraClient.prototype._update_capabilities = function" in text
+    # The probes replaced are the client's own, and the bell is their only user.
+    assert b"canUseWebP : function() {" in text and b"getAudioContext : function() {" in text
+    assert text.count(b"Utilities.getAudioContext()") == 1
+    assert b"ctx.audio_context!=null" in text
     assert b"// js/lib/jsmpeg.js" not in text and b"// js/lib/aurora/aurora.js" not in text
