@@ -16,6 +16,7 @@ the client first start a worker to ask whether websockets work in workers (see N
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -39,6 +40,16 @@ BUNDLE_PATH = "js/miniswan-client.js"
 # (client_params). Only two names of theirs are read outside them, each behind a null check.
 SKIPPED = ("js/lib/jsmpeg.js", "js/lib/broadway/", "js/lib/aurora/")
 STUBS = b"var JSMpeg = null, AV = null;  // miniswan: the decoders are not loaded\n;\n"
+
+# Libraries only a rare action uses, loaded 2 s after the page instead of before the client
+# starts (later_loader): forge (AES encryption and password digests: the desktops are
+# reached with neither), brotli (a packet compression the client offers only when its
+# decoder is loaded; lz4 is offered and used instead) and jszip with FileSaver (the
+# floating menu's bug report). Evaluating them was about a third of the bundle's start-up
+# script time in Chromium (each file evaluated on its own, without a code cache: 48 of
+# 150 ms), paid at every open of a desktop.
+LATER = ("js/lib/brotli_decode.js", "js/lib/forge.js", "js/lib/FileSaver.js", "js/lib/jszip.js")
+LATER_DELAY_MS = 2000
 
 # A script of the page, e.g. <script type="text/javascript" src="js/lib/jquery.js"></script>.
 _SCRIPT_TAG = re.compile(
@@ -111,9 +122,25 @@ UNUSED_PROBES_OFF = b"""Utilities.getAudioContext = function () { return null; }
 Utilities.canUseWebP = function () { return false; };  // miniswan
 """
 
+
+def later_loader(paths: list[str]) -> bytes:
+    """Ends the bundle: the LATER scripts, added to the page in their order
+    LATER_DELAY_MS after it has loaded (relative paths: beside the page, cached alike)."""
+    return (
+        b"window.addEventListener('load', function () {  // miniswan: LATER (client_page.py)\n"
+        b"  setTimeout(function () {\n"
+        + f"    {json.dumps(paths)}.forEach(function (src) {{\n".encode()
+        + b"      var script = document.createElement('script');\n"
+        b"      script.src = src;\n"
+        b"      script.async = false;\n"
+        b"      document.head.appendChild(script);\n"
+        b"    });\n" + f"  }}, {LATER_DELAY_MS});\n".encode() + b"});\n"
+    )
+
+
 REWRITE_RULES = (
     f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{SKIPPED}\n{NO_WORKER!r}\n{KEYBOARD_SYNC_OFF!r}"
-    f"\n{UNUSED_PROBES_OFF!r}"
+    f"\n{UNUSED_PROBES_OFF!r}\n{later_loader(list(LATER))!r}"
 )
 """What this module changes, for the client's version (client_files.client_version)."""
 
@@ -134,12 +161,18 @@ def rewrite(page: str) -> tuple[str, list[str]]:
 
 def bundle(www: Path, scripts: list[str]) -> bytes:
     """The scripts' text, in order, each ended so that the next starts a new statement;
-    SKIPPED ones left out (STUBS first, for the names read elsewhere), NO_WORKER,
-    KEYBOARD_SYNC_OFF and UNUSED_PROBES_OFF last."""
+    SKIPPED ones left out (STUBS first, for the names read elsewhere), LATER ones loaded
+    after the page (later_loader); NO_WORKER, KEYBOARD_SYNC_OFF and UNUSED_PROBES_OFF
+    last."""
     parts = [STUBS]
+    later = []
     for script in scripts:
         if script.startswith(SKIPPED):
             continue
+        if script in LATER:
+            later.append(script)
+            continue
         text = (www / script).read_bytes()
         parts.append(b"// " + script.encode() + b"\n" + text + b"\n;\n")
-    return b"".join([*parts, NO_WORKER, KEYBOARD_SYNC_OFF, UNUSED_PROBES_OFF])
+    tail = [NO_WORKER, KEYBOARD_SYNC_OFF, UNUSED_PROBES_OFF]
+    return b"".join([*parts, *tail, *([later_loader(later)] if later else [])])

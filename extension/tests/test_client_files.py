@@ -13,12 +13,14 @@ from miniswan_desktop.client_files import ClientFiles, client_version
 from miniswan_desktop.client_page import (
     BUNDLE_PATH,
     KEYBOARD_SYNC_OFF,
+    LATER,
     NO_WORKER,
     SCREEN_SCRIPT,
     STUBS,
     UNUSED_PROBES_OFF,
     bundle,
     client_params,
+    later_loader,
     rewrite,
 )
 
@@ -170,7 +172,12 @@ def test_debians_page_is_rewritten_whole() -> None:
     assert text.startswith(STUBS) and b"// js/Client.js\n" in text
     # The protocol runs in the page: the flag comes after Client.js declares it.
     assert b"var XPRA_CLIENT_FORCE_NO_WORKER = false" in text
-    assert text.endswith(NO_WORKER + KEYBOARD_SYNC_OFF + UNUSED_PROBES_OFF)
+    # The rarely used libraries come after the page, in its order, and not in the bundle.
+    later = [script for script in scripts if script in LATER]
+    assert later == list(LATER)
+    assert all(f"// {script}\n".encode() not in text for script in LATER)
+    tail = NO_WORKER + KEYBOARD_SYNC_OFF + UNUSED_PROBES_OFF + later_loader(later)
+    assert text.endswith(tail)
     # ... and connect() is replaced by one without the worker check: the one it replaces
     # is the version it was copied from (its check, its call into the protocol).
     assert b"XpraClient.prototype.connect = function() {" in text
