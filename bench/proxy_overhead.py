@@ -1,11 +1,14 @@
 """2. Proxy overhead: one Xpra session reached (a) as the browser reaches it from the host
 (the websocket through configurable-http-proxy and the single-user server's proxy; the HTML5
 client's files from the server's cached copy, through configurable-http-proxy) and (b)
-directly on its unix socket from inside the container, by the same probe (bench/probe.py)."""
+directly on its unix socket from inside the container, by the same probe (bench/probe.py).
+The websocket is also measured (c) through the single-user server alone (the host reaches
+the container's address on its network), which splits what the two proxies add."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from .common import Bench, run_host_probe, run_probe, wait_until
 from .stats import ratio, summary
@@ -30,6 +33,17 @@ def socket_path(bench: Bench, user: str, desktop_id: str) -> str:
         ["sh", "-c", f"ls -d /tmp/miniswan-desktop-1000/desktop-{desktop_id}-*/xpra.sock"]
     )
     return result.output.decode().strip()
+
+
+def server_url(container: Any) -> str:
+    """The single-user server's own `http://<ip>:<port>` on the user's network (the host
+    reaches a bridge network's addresses), from the URL the hub gave the server."""
+    container.reload()
+    env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"] if "=" in e)
+    port = urlsplit(env["JUPYTERHUB_SERVICE_URL"]).port or 8888
+    networks = container.attrs["NetworkSettings"]["Networks"]
+    ip = next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
+    return f"http://{ip}:{port}"
 
 
 def figures(kind: str, result: dict[str, Any]) -> list[float]:
@@ -66,15 +80,36 @@ def run(bench: Bench) -> dict[str, Any]:
             if kind != "ws" and desktop.get("client_url"):
                 served = bench.stack.url + desktop["client_url"].rsplit("/", 1)[0] + "/"
             out.setdefault("proxied_targets", {})[kind] = served
+            # The websocket also without configurable-http-proxy: the server's own part.
+            alone: dict[str, Any] = {}
+            alone_target = server_url(container) + desktop["url"] if kind == "ws" else None
             for _half in range(2):
                 d = run_probe(container, kind, direct_target, "--repeat", str(n // 2))
                 p = run_host_probe(kind, served, token, n // 2)
-                for whole, part in ((direct, d), (proxied, p)):
+                parts = [(direct, d), (proxied, p)]
+                if alone_target:
+                    parts.append((alone, run_host_probe(kind, alone_target, token, n // 2)))
+                for whole, part in parts:
                     for key, value in part.items():
                         if key in ("samples", "rounds") and key in whole:
                             whole[key].extend(value)
                         else:
                             whole[key] = value
+            if alone:
+                connects = {
+                    name: summary([x["connect_s"] for x in result["samples"]])["median"]
+                    for name, result in (
+                        ("direct", direct),
+                        ("server", alone),
+                        ("proxied", proxied),
+                    )
+                }
+                out["server_only"] = {
+                    "target": alone_target,
+                    "ws": alone,
+                    "summary": summary(figures(kind, alone)),
+                    "connect_median_s": connects,
+                }
             d_sum, p_sum = summary(figures(kind, direct)), summary(figures(kind, proxied))
             out[kind] = {
                 "direct": direct,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import login_profile
-from .stats import verdict
+from .stats import ratio, verdict
 
 # Numbers we aim at: a desktop faster and lighter than the peer's (jupyter-remote-desktop-
 # proxy), and many users at once.
@@ -218,6 +218,17 @@ def process_name(cmd: str) -> str:
     return first.split("-for-Xpra")[0]
 
 
+def ws_split(results: dict[str, Any]) -> tuple[float, float, float] | None:
+    """The websocket hello's medians (s): on Xpra's socket, through the single-user server
+    alone, and through configurable-http-proxy and the server; None if not measured."""
+    direct = get(results, "proxy_overhead", "ws", "direct_summary", "median")
+    server = get(results, "proxy_overhead", "server_only", "summary", "median")
+    proxied = get(results, "proxy_overhead", "ws", "proxied_summary", "median")
+    if direct is None or server is None or proxied is None:
+        return None
+    return direct, server, proxied
+
+
 def findings(results: dict[str, Any]) -> list[str]:
     """One line per part on where the time or memory goes, from the figures themselves."""
     out = []
@@ -239,6 +250,15 @@ def findings(results: dict[str, Any]) -> list[str]:
             f"{fmt(assets['ratio_proxied_to_direct'], 1)}x the time of Xpra's own page on the "
             f"socket ({direct_count} files), and bulk transfer runs at {fmt(bulk, 2)}x the "
             "direct throughput."
+        )
+    split = ws_split(results)
+    if split:
+        direct, server, proxied = split
+        out.append(
+            f"Websocket hello: {fmt(direct * 1000, 1)} ms on Xpra's socket; the single-user "
+            f"server's proxy adds {fmt((server - direct) * 1000, 1)} ms and "
+            f"configurable-http-proxy {fmt((proxied - server) * 1000, 1)} ms more (medians; "
+            "section 3)."
         )
     levels = get(results, "memory", "levels") or []
     if len(levels) > 1 and levels[1].get("breakdown_first_desktop"):
@@ -418,6 +438,19 @@ def section_proxy(results: dict[str, Any]) -> str:
                 f"{fmt(p['median'] * scale, 1)} {unit}",
                 fmt(po[kind]["ratio_proxied_to_direct"], 2, "x"),
             ]
+        )
+    alone = po.get("server_only")
+    if alone and "ws" in po:
+        d, a = po["ws"]["direct_summary"], alone["summary"]
+        rows.insert(
+            1,
+            [
+                "the same, through the single-user server alone (no configurable-http-proxy)",
+                str(a["n"]),
+                f"{fmt(d['median'] * 1000, 1)} ms",
+                f"{fmt(a['median'] * 1000, 1)} ms",
+                fmt(ratio(a["median"], d["median"]), 2, "x"),
+            ],
         )
     return "\n\n".join(
         [

@@ -177,6 +177,26 @@ def test_the_page_load_is_met_by_a_page_not_served_through_the_desktops_proxy() 
     assert served["verdict"].startswith("met (") and served["measured"] == "2.10x"
 
 
+def test_the_websocket_hello_is_split_between_the_two_proxies() -> None:
+    data = results(0.8, 0)
+    ws = {
+        "direct_summary": stats.summary([0.010]),
+        "proxied_summary": stats.summary([0.016]),
+        "ratio_proxied_to_direct": 1.6,
+    }
+    data["proxy_overhead"] = {"ws": ws}
+    # Without the server-only path there is no split to tell.
+    assert report.ws_split(data) is None
+    assert not any(line.startswith("Websocket hello") for line in report.findings(data))
+    data["proxy_overhead"]["server_only"] = {"summary": stats.summary([0.013])}
+    direct, server, proxied = report.ws_split(data)
+    assert (direct, server, proxied) == (0.010, 0.013, 0.016)
+    line = next(x for x in report.findings(data) if x.startswith("Websocket hello"))
+    assert "the single-user server's proxy adds 3.0 ms and configurable-http-proxy 3.0 ms" in line
+    section = report.section_proxy(data)
+    assert "| the same, through the single-user server alone" in section and "| 1.30x |" in section
+
+
 def test_the_longest_interval_is_named_first() -> None:
     phases = results(4.0, 0)["first_frame"]["phases_after_click_s"]
     assert report.costs(phases)[0] == ("xpra_xpra_ready", "client_assets_loaded", 2.5)
