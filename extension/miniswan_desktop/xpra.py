@@ -54,7 +54,8 @@ ENCODINGS = "jpeg,png,rgb"
 # client's window at 50 ms (batch_config.py, START_DELAY), then adapts the delay to how the
 # client keeps up. That first wait came before the first frame of every connect: a reopened
 # desktop's frame left 50 ms after Xpra answered the hello (measured in Chromium's websocket
-# frames). 10 ms still gathers the first burst of updates; the adaptation is unchanged.
+# frames). 10 ms still gathers the first burst of updates, and Xpra's adaptation goes on from
+# there (it also weighs this start value into the quality it aims at for the first updates).
 FIRST_BATCH_DELAY_MS = 10
 
 DISPLAY_FILE = "display"
