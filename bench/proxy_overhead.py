@@ -96,19 +96,10 @@ def run(bench: Bench) -> dict[str, Any]:
                         else:
                             whole[key] = value
             if alone:
-                connects = {
-                    name: summary([x["connect_s"] for x in result["samples"]])["median"]
-                    for name, result in (
-                        ("direct", direct),
-                        ("server", alone),
-                        ("proxied", proxied),
-                    )
-                }
                 out["server_only"] = {
                     "target": alone_target,
                     "ws": alone,
                     "summary": summary(figures(kind, alone)),
-                    "connect_median_s": connects,
                 }
             d_sum, p_sum = summary(figures(kind, direct)), summary(figures(kind, proxied))
             out[kind] = {
