@@ -30,7 +30,7 @@ from typing import Any
 
 from tornado import web
 
-from .client_page import BUNDLE_PATH, REWRITE_RULES, bundle, rewrite
+from .client_page import BACKGROUND, BUNDLE_PATH, REWRITE_RULES, bundle, rewrite
 
 XPRA_WWW = "/usr/share/xpra/www"
 """Where Debian's xpra installs its HTML5 client (package xpra, with libjs-jquery(-ui))."""
@@ -101,7 +101,10 @@ class ClientFiles:
     def _page(self) -> tuple[bytes, bytes | None]:
         with self._lock:
             if self._rewritten is None:
-                page, scripts = rewrite((self.www / "index.html").read_text())
+                page, scripts = rewrite(
+                    (self.www / "index.html").read_text(),
+                    background=(self.www / BACKGROUND).is_file(),
+                )
                 packed = gzip.compress(bundle(self.www, scripts), 6, mtime=0) if scripts else None
                 self._rewritten = (page.encode(), packed)
             return self._rewritten

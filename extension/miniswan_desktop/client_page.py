@@ -138,23 +138,32 @@ def later_loader(paths: list[str]) -> bytes:
     )
 
 
+# After the client's stylesheets, when its folder has no background.png: css/client.css puts
+# `../background.png` behind the page, which Debian's xpra package does not ship, so every
+# page load asked for it through both proxies and got a 404 (and a console error).
+BACKGROUND = "background.png"
+NO_BACKGROUND = "<style>html, body { background-image: none; }</style>\n"
+
 REWRITE_RULES = (
     f"{BUNDLE_PATH}\n{SCREEN_SCRIPT}\n{SKIPPED}\n{NO_WORKER!r}\n{KEYBOARD_SYNC_OFF!r}"
-    f"\n{UNUSED_PROBES_OFF!r}\n{later_loader(list(LATER))!r}"
+    f"\n{UNUSED_PROBES_OFF!r}\n{later_loader(list(LATER))!r}\n{NO_BACKGROUND}"
 )
 """What this module changes, for the client's version (client_files.client_version)."""
 
 
-def rewrite(page: str) -> tuple[str, list[str]]:
+def rewrite(page: str, background: bool = True) -> tuple[str, list[str]]:
     """The page with its scripts replaced by one tag for BUNDLE_PATH (where the first of
-    them was) followed by SCREEN_SCRIPT, and the scripts' paths in their order. A page
-    without such scripts comes back unchanged, with no paths."""
+    them was) followed by SCREEN_SCRIPT (and NO_BACKGROUND when the client has no
+    `background` image), and the scripts' paths in their order. A page without such scripts
+    comes back unchanged, with no paths."""
     scripts = _SCRIPT_TAG.findall(page)
     if not scripts:
         return page, []
     first = _SCRIPT_TAG.search(page)
     assert first is not None
     ours = f'<script type="text/javascript" src="{BUNDLE_PATH}"></script>\n{SCREEN_SCRIPT}'
+    if not background:
+        ours += NO_BACKGROUND
     head = page[: first.start()] + ours
     return head + _SCRIPT_TAG.sub("", page[first.start() :]), scripts
 

@@ -14,6 +14,7 @@ from miniswan_desktop.client_page import (
     BUNDLE_PATH,
     KEYBOARD_SYNC_OFF,
     LATER,
+    NO_BACKGROUND,
     NO_WORKER,
     SCREEN_SCRIPT,
     STUBS,
@@ -130,6 +131,8 @@ async def test_the_page_loads_its_scripts_as_one_file_then_puts_its_size_on_the_
     assert page.index(bundle_tag) < page.index(SCREEN_SCRIPT) < page.index("client()")
     assert 'src="js/lib/jquery.js"' not in page and 'src="js/Client.js"' not in page
     assert page.index("menu.css") > page.index(SCREEN_SCRIPT)  # the rest stays in place
+    # This client has no background.png: its stylesheet's reference to it is cancelled.
+    assert page.index(SCREEN_SCRIPT) < page.index(NO_BACKGROUND) < page.index("client()")
     assert r.headers["Content-Type"].startswith("text/html")
     assert int(r.headers["Content-Length"]) == len(r.body)
     assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -152,6 +155,13 @@ async def test_the_page_loads_its_scripts_as_one_file_then_puts_its_size_on_the_
     assert plain.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     alone = await jp_fetch("desktops", "client", version, "js", "Client.js")
     assert alone.body == b"var client = 1;"
+
+
+def test_the_background_is_cancelled_only_when_the_client_has_none(www: Path) -> None:
+    assert NO_BACKGROUND in ClientFiles(str(www)).index_html().decode()
+    (www / "background.png").write_bytes(b"\x89PNG")
+    assert NO_BACKGROUND not in ClientFiles(str(www)).index_html().decode()
+    assert NO_BACKGROUND not in rewrite(PAGE)[0] and NO_BACKGROUND in rewrite(PAGE, False)[0]
 
 
 def test_debians_page_is_rewritten_whole() -> None:
