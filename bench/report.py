@@ -412,6 +412,17 @@ def section_first_frame(results: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def proxy_row(label: str, direct: dict, proxied: dict, unit: str, scale: float) -> list[str]:
+    """One measure of section 3: n, both medians and their ratio (proxied / direct)."""
+    return [
+        label,
+        str(direct["n"]),
+        f"{fmt(direct['median'] * scale, 1)} {unit}",
+        f"{fmt(proxied['median'] * scale, 1)} {unit}",
+        fmt(ratio(proxied["median"], direct["median"]), 2, "x"),
+    ]
+
+
 def section_proxy(results: dict[str, Any]) -> str:
     po = results.get("proxy_overhead")
     if not po:
@@ -429,29 +440,11 @@ def section_proxy(results: dict[str, Any]) -> str:
     for kind, (label, unit, scale) in labels.items():
         if kind not in po:
             continue
-        d, p = po[kind]["direct_summary"], po[kind]["proxied_summary"]
-        rows.append(
-            [
-                label,
-                str(d["n"]),
-                f"{fmt(d['median'] * scale, 1)} {unit}",
-                f"{fmt(p['median'] * scale, 1)} {unit}",
-                fmt(po[kind]["ratio_proxied_to_direct"], 2, "x"),
-            ]
-        )
-    alone = po.get("server_only")
-    if alone and "ws" in po:
-        d, a = po["ws"]["direct_summary"], alone["summary"]
-        rows.insert(
-            1,
-            [
-                "the same, through the single-user server alone (no configurable-http-proxy)",
-                str(a["n"]),
-                f"{fmt(d['median'] * 1000, 1)} ms",
-                f"{fmt(a['median'] * 1000, 1)} ms",
-                fmt(ratio(a["median"], d["median"]), 2, "x"),
-            ],
-        )
+        direct = po[kind]["direct_summary"]
+        rows.append(proxy_row(label, direct, po[kind]["proxied_summary"], unit, scale))
+        if kind == "ws" and po.get("server_only"):
+            label = "the same, through the single-user server alone (no configurable-http-proxy)"
+            rows.append(proxy_row(label, direct, po["server_only"]["summary"], unit, scale))
     return "\n\n".join(
         [
             "## 3. Proxy overhead",
