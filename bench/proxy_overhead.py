@@ -38,7 +38,6 @@ def socket_path(bench: Bench, user: str, desktop_id: str) -> str:
 def server_url(container: Any) -> str:
     """The single-user server's own `http://<ip>:<port>` on the user's network (the host
     reaches a bridge network's addresses), from the URL the hub gave the server."""
-    container.reload()
     env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"] if "=" in e)
     port = urlsplit(env["JUPYTERHUB_SERVICE_URL"]).port or 8888
     networks = container.attrs["NetworkSettings"]["Networks"]
