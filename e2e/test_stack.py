@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import docker
 import requests
@@ -75,6 +76,14 @@ def test_spawn_run_a_cell_and_stop_from_the_control_panel(
     stop_from_control_panel(page, stack, docker_client, user)
 
 
+def route_host(hub: HubAPI, stack: StackInfo, user: str) -> str | None:
+    """The host of the proxy's route to the user's server (the hub's proxy API)."""
+    r = hub.request("GET", "/hub/api/proxy", as_user=stack.admin_user)
+    r.raise_for_status()
+    route = r.json().get(f"/user/{user}/")
+    return urlsplit(route["target"]).hostname if route else None
+
+
 def test_hub_restart_keeps_running_servers(
     page: Page,
     stack: StackInfo,
@@ -85,6 +94,10 @@ def test_hub_restart_keeps_running_servers(
 ) -> None:
     server = hub.start_server(user)
     before = docker_client.containers.get(stack.container_name(user))
+    # The proxy reaches the server by its address on the user's network, not by a name it
+    # would look up at every request (services/hub/jupyterhub_config.py).
+    addresses = {n["IPAddress"] for n in before.attrs["NetworkSettings"]["Networks"].values()}
+    assert route_host(hub, stack, user) in addresses
 
     stack.restart_service(docker_client, "hub")
 
@@ -101,6 +114,7 @@ def test_hub_restart_keeps_running_servers(
     assert after_server["started"] == server["started"], "the hub spawned the server again"
     after = docker_client.containers.get(stack.container_name(user))
     assert after.id == before.id
+    assert route_host(hub, stack, user) in addresses
     assert after.attrs["State"]["StartedAt"] == before.attrs["State"]["StartedAt"]
     # Reachable through the proxy with the user's own credentials, no new spawn.
     status = hub.request("GET", f"/user/{user}/api/status", as_user=user)

@@ -4,16 +4,18 @@ The Jupyter server extension (handlers.py: ``desktops/<id>/<path>``, many deskto
 desktop-only server (standalone/proxy.py: ``<prefix>desktop/<path>``, one desktop) differ in
 how they authenticate and find the desktop; everything after that is here, once: wait for a
 starting desktop, 503 with the reason for one that is not running, a screen mode of the
-client's size, Jupyter and Hub credentials kept from Xpra, and every HTTP verb and the
-websocket handed to jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets, Xpra's
-``binary`` subprotocol).
+client's size, Jupyter and Hub credentials kept from Xpra, every HTTP verb handed to
+jupyter-server-proxy's ``LocalProxyHandler`` (unix sockets), and the websocket relayed to
+Xpra's own protocol on its socket (jupyter-server-proxy's raw-socket protocol).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+from jupyter_server_proxy.rawsocket import RawSocketProtocol
 from tornado import web
 
 from .session import FAILED, RUNNING, STOPPED, Desktop
@@ -58,6 +60,7 @@ class XpraProxyMixin(JsonErrorsMixin):
 
     unix_socket: str | None
     proxy_base: str
+    name: str
 
     async def attach(self, desktop: Desktop | None, proxy_base: str) -> None:
         """Proxy this request to `desktop` (mounted at `proxy_base`), once it runs."""
@@ -75,6 +78,7 @@ class XpraProxyMixin(JsonErrorsMixin):
             await desktop.add_screen_mode(screen)
         self.unix_socket = str(desktop.socket_path)
         self.proxy_base = proxy_base
+        self.name = f"desktop {desktop.id}"  # how RawSocketProtocol's log names it
 
     def proxy_request_headers(self) -> Any:
         # Xpra needs none of the Jupyter or Hub credentials: do not hand them on.
@@ -89,8 +93,49 @@ class XpraProxyMixin(JsonErrorsMixin):
     async def http_get(self, *path_args: str) -> Any:
         return await self._proxy(path_args)
 
-    async def open(self, *path_args: str) -> Any:
-        return await self.proxy_open("localhost", 0, path_args[-1])  # type: ignore[attr-defined]
+    # The websocket: the browser's binary messages carry Xpra's packets as a byte stream (the
+    # HTML5 client reassembles packets across messages, Protocol.js), and Xpra's socket takes
+    # that stream as it is. So the relay writes the messages' bytes to the socket and sends
+    # what it reads as messages, like jupyter-server-proxy's raw_socket_proxy, instead of a
+    # second websocket to Xpra: no upstream handshake in Xpra's Python, no frames decoded and
+    # encoded again in both processes (bench section 3 measures the hello both ways).
+    # The socket is opened with the client's first message, not before: Xpra peeks at a new
+    # connection's first bytes to tell xpra from HTTP, and one that has sent nothing yet
+    # makes it sleep a quarter of its peek timeout (250 ms, socket_util.peek_connection).
+    _xpra: asyncio.Transport | None = None
+    _closed = False
+
+    async def open(self, *path_args: str) -> None:
+        self._record_activity()  # type: ignore[attr-defined]
+
+    async def on_message(self, message: str | bytes) -> None:
+        # Tornado waits for this coroutine before it hands on the next message: the first
+        # one connects, and none overtakes it.
+        self._record_activity()  # type: ignore[attr-defined]
+        data = message.encode() if isinstance(message, str) else message
+        if self._xpra is None:
+            assert self.unix_socket is not None  # attach() ran in prepare()
+            try:
+                self._xpra, _ = await asyncio.get_running_loop().create_unix_connection(
+                    lambda: RawSocketProtocol(self), self.unix_socket
+                )
+            except OSError as e:
+                self.log.warning("%s: cannot reach Xpra's socket: %s", self.name, e)  # type: ignore[attr-defined]
+                self.close(1011, "the desktop's Xpra socket does not answer")  # type: ignore[attr-defined]
+                return
+            if self._closed:  # the browser left while the socket was opening
+                self._xpra.close()
+                return
+        self._xpra.write(data)
+
+    def on_ping(self, data: bytes) -> None:
+        # Answered by tornado itself; Xpra's socket has no pings to pass them to.
+        self._record_activity()  # type: ignore[attr-defined]
+
+    def on_close(self) -> None:
+        self._closed = True
+        if self._xpra is not None:
+            self._xpra.close()
 
     def post(self, *path_args: str) -> Any:
         return self._proxy(path_args)

@@ -88,7 +88,11 @@ c.DockerSpawner.pull_policy = "ifnotpresent" if engine == "docker" else "skip"
 # (the demo and the e2e one) can run side by side without touching each other's users.
 stack = setting("MINISWAN_STACK")
 c.DockerSpawner.network_name = stack
-c.DockerSpawner.use_internal_hostname = True
+# The proxy reaches a container's server at its address on the user's network: a name in the
+# route made configurable-http-proxy ask Docker's DNS on every request and websocket (0.7 ms of
+# each desktop connect, bench section 3). A container keeps its address while it runs. A swarm
+# service keeps its name: its tasks' addresses change when they are rescheduled.
+c.DockerSpawner.use_internal_hostname = engine == "swarm"
 # ...except that each user server runs on a network of its own, joined by these services of the
 # stack, so user containers cannot reach each other (miniswan_hub/networks.py).
 c.UserNetworks.stack = stack
