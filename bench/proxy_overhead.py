@@ -3,7 +3,9 @@
 client's files from the server's cached copy, through configurable-http-proxy) and (b)
 directly on its unix socket from inside the container, by the same probe (bench/probe.py).
 The websocket is also measured (c) through the single-user server alone (the host reaches
-the container's address on its network), which splits what the two proxies add."""
+the container's address on its network) and (d) through configurable-http-proxy reached at
+its container's address instead of the published port (no engine port forwarding), which
+splits what each hop adds."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from urllib.parse import urlsplit
 
 from .common import Bench, run_host_probe, run_probe, wait_until
 from .stats import ratio, summary
+
+PROXY_PORT = 8000  # configurable-http-proxy's port in its container (compose/docker-compose.yml)
 
 
 def start_desktop(bench: Bench, user: str) -> dict[str, Any]:
@@ -35,14 +39,25 @@ def socket_path(bench: Bench, user: str, desktop_id: str) -> str:
     return result.output.decode().strip()
 
 
+def address(container: Any) -> str:
+    """A container's address on one of its networks (the host reaches bridge networks)."""
+    networks = container.attrs["NetworkSettings"]["Networks"]
+    return next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
+
+
 def server_url(container: Any) -> str:
-    """The single-user server's own `http://<ip>:<port>` on the user's network (the host
-    reaches a bridge network's addresses), from the URL the hub gave the server."""
+    """The single-user server's own `http://<ip>:<port>` on the user's network, from the
+    URL the hub gave the server."""
     env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"] if "=" in e)
     port = urlsplit(env["JUPYTERHUB_SERVICE_URL"]).port or 8888
-    networks = container.attrs["NetworkSettings"]["Networks"]
-    ip = next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
-    return f"http://{ip}:{port}"
+    return f"http://{address(container)}:{port}"
+
+
+def proxy_url(bench: Bench) -> str:
+    """configurable-http-proxy at its container's address: the published port without the
+    engine's port forwarding (docker-proxy, or Docker Desktop's own) in front."""
+    proxy = bench.docker.containers.get(f"{bench.stack.project}-proxy-1")
+    return f"http://{address(proxy)}:{PROXY_PORT}"
 
 
 def figures(kind: str, result: dict[str, Any]) -> list[float]:
@@ -79,26 +94,31 @@ def run(bench: Bench) -> dict[str, Any]:
             if kind != "ws" and desktop.get("client_url"):
                 served = bench.stack.url + desktop["client_url"].rsplit("/", 1)[0] + "/"
             out.setdefault("proxied_targets", {})[kind] = served
-            # The websocket also without configurable-http-proxy: the server's own part.
-            alone: dict[str, Any] = {}
-            alone_target = server_url(container) + desktop["url"] if kind == "ws" else None
+            # The websocket also by the hops' own addresses: what each hop adds.
+            extra = {}
+            if kind == "ws":
+                extra = {
+                    "server_only": server_url(container) + desktop["url"],
+                    "proxy_address": proxy_url(bench) + desktop["url"],
+                }
+            found: dict[str, dict[str, Any]] = {key: {} for key in extra}
             for _half in range(2):
                 d = run_probe(container, kind, direct_target, "--repeat", str(n // 2))
                 p = run_host_probe(kind, served, token, n // 2)
                 parts = [(direct, d), (proxied, p)]
-                if alone_target:
-                    parts.append((alone, run_host_probe(kind, alone_target, token, n // 2)))
+                for key, target in extra.items():
+                    parts.append((found[key], run_host_probe(kind, target, token, n // 2)))
                 for whole, part in parts:
                     for key, value in part.items():
                         if key in ("samples", "rounds") and key in whole:
                             whole[key].extend(value)
                         else:
                             whole[key] = value
-            if alone:
-                out["server_only"] = {
-                    "target": alone_target,
-                    "ws": alone,
-                    "summary": summary(figures(kind, alone)),
+            for key, target in extra.items():
+                out[key] = {
+                    "target": target,
+                    "ws": found[key],
+                    "summary": summary(figures(kind, found[key])),
                 }
             d_sum, p_sum = summary(figures(kind, direct)), summary(figures(kind, proxied))
             out[kind] = {

@@ -218,15 +218,40 @@ def process_name(cmd: str) -> str:
     return first.split("-for-Xpra")[0]
 
 
-def ws_split(results: dict[str, Any]) -> tuple[float, float, float] | None:
-    """The websocket hello's medians (s): on Xpra's socket, through the single-user server
-    alone, and through configurable-http-proxy and the server; None if not measured."""
-    direct = get(results, "proxy_overhead", "ws", "direct_summary", "median")
-    server = get(results, "proxy_overhead", "server_only", "summary", "median")
-    proxied = get(results, "proxy_overhead", "ws", "proxied_summary", "median")
-    if direct is None or server is None or proxied is None:
+# The websocket's hops, from the host inwards: each path in results (proxy_overhead) adds
+# one hop to the next, and what the hop is.
+WS_HOPS = (
+    ("proxied", "the engine's port forwarding to the published port"),
+    ("proxy_address", "configurable-http-proxy"),
+    ("server_only", "the single-user server's proxy"),
+)
+WS_PATH_LABELS = {
+    "server_only": "the same, through the single-user server alone (no configurable-http-proxy)",
+    "proxy_address": (
+        "the same, through configurable-http-proxy at its container's address (no port forwarding)"
+    ),
+}
+
+
+def ws_split(results: dict[str, Any]) -> list[tuple[str, float]] | None:
+    """What each hop adds to the websocket hello's median (s), the host's outermost first,
+    and Xpra's socket itself last as ("direct", median); None without the server-only path.
+    Results from before the proxy-address path fold the port forwarding into
+    configurable-http-proxy's share."""
+    po = results.get("proxy_overhead") or {}
+    medians = {
+        "direct": get(po, "ws", "direct_summary", "median"),
+        "proxied": get(po, "ws", "proxied_summary", "median"),
+        **{key: get(po, key, "summary", "median") for key in WS_PATH_LABELS},
+    }
+    if None in (medians["direct"], medians["proxied"], medians["server_only"]):
         return None
-    return direct, server, proxied
+    hops = [(key, name) for key, name in WS_HOPS if medians[key] is not None]
+    if medians["proxy_address"] is None:
+        hops[0] = ("proxied", "configurable-http-proxy")
+    inner = [medians[key] for key, _ in hops[1:]] + [medians["direct"]]
+    split = [(name, medians[key] - below) for (key, name), below in zip(hops, inner, strict=True)]
+    return split + [("direct", medians["direct"])]
 
 
 def findings(results: dict[str, Any]) -> list[str]:
@@ -253,12 +278,11 @@ def findings(results: dict[str, Any]) -> list[str]:
         )
     split = ws_split(results)
     if split:
-        direct, server, proxied = split
+        *hops, (_, direct) = split
+        adds = [f"{name} {fmt(seconds * 1000, 1)} ms" for name, seconds in reversed(hops)]
         out.append(
-            f"Websocket hello: {fmt(direct * 1000, 1)} ms on Xpra's socket; the single-user "
-            f"server's proxy adds {fmt((server - direct) * 1000, 1)} ms and "
-            f"configurable-http-proxy {fmt((proxied - server) * 1000, 1)} ms more (medians; "
-            "section 3)."
+            f"Websocket hello: {fmt(direct * 1000, 1)} ms on Xpra's socket; each hop on the "
+            "browser's way adds (differences of medians, section 3): " + ", ".join(adds) + "."
         )
     levels = get(results, "memory", "levels") or []
     if len(levels) > 1 and levels[1].get("breakdown_first_desktop"):
@@ -442,9 +466,10 @@ def section_proxy(results: dict[str, Any]) -> str:
             continue
         direct = po[kind]["direct_summary"]
         rows.append(proxy_row(label, direct, po[kind]["proxied_summary"], unit, scale))
-        if kind == "ws" and po.get("server_only"):
-            label = "the same, through the single-user server alone (no configurable-http-proxy)"
-            rows.append(proxy_row(label, direct, po["server_only"]["summary"], unit, scale))
+        if kind == "ws":
+            for key, label in reversed(WS_PATH_LABELS.items()):
+                if po.get(key):
+                    rows.append(proxy_row(label, direct, po[key]["summary"], unit, scale))
     return "\n\n".join(
         [
             "## 3. Proxy overhead",

@@ -177,7 +177,7 @@ def test_the_page_load_is_met_by_a_page_not_served_through_the_desktops_proxy() 
     assert served["verdict"].startswith("met (") and served["measured"] == "2.10x"
 
 
-def test_the_websocket_hello_is_split_between_the_two_proxies() -> None:
+def test_the_websocket_hello_is_split_between_the_hops() -> None:
     data = results(0.8, 0)
     ws = {
         "direct_summary": stats.summary([0.010]),
@@ -188,13 +188,36 @@ def test_the_websocket_hello_is_split_between_the_two_proxies() -> None:
     # Without the server-only path there is no split to tell.
     assert report.ws_split(data) is None
     assert not any(line.startswith("Websocket hello") for line in report.findings(data))
+    # Results from before the proxy-address path: the port forwarding counts in the proxy's.
     data["proxy_overhead"]["server_only"] = {"summary": stats.summary([0.013])}
-    direct, server, proxied = report.ws_split(data)
-    assert (direct, server, proxied) == (0.010, 0.013, 0.016)
+    split = report.ws_split(data)
+    assert [name for name, _ in split] == [
+        "configurable-http-proxy",
+        "the single-user server's proxy",
+        "direct",
+    ]
+    assert [round(seconds * 1000, 6) for _, seconds in split] == [3.0, 3.0, 10.0]
+    # Every hop: outermost first, each the difference to the path inside it.
+    data["proxy_overhead"]["proxy_address"] = {"summary": stats.summary([0.0145])}
+    split = report.ws_split(data)
+    assert [(name, round(seconds * 1000, 6)) for name, seconds in split] == [
+        ("the engine's port forwarding to the published port", 1.5),
+        ("configurable-http-proxy", 1.5),
+        ("the single-user server's proxy", 3.0),
+        ("direct", 10.0),
+    ]
     line = next(x for x in report.findings(data) if x.startswith("Websocket hello"))
-    assert "the single-user server's proxy adds 3.0 ms and configurable-http-proxy 3.0 ms" in line
+    assert "10.0 ms on Xpra's socket" in line
+    assert line.endswith(
+        "the single-user server's proxy 3.0 ms, configurable-http-proxy 1.5 ms, the engine's "
+        "port forwarding to the published port 1.5 ms."
+    )
     section = report.section_proxy(data)
-    assert "| the same, through the single-user server alone" in section and "| 1.30x |" in section
+    rows = [r for r in section.splitlines() if r.startswith("| the same, through")]
+    assert len(rows) == 2
+    assert "configurable-http-proxy at its container's address" in rows[0]
+    assert "| 1.45x |" in rows[0]
+    assert "single-user server alone" in rows[1] and "| 1.30x |" in rows[1]
 
 
 def test_the_longest_interval_is_named_first() -> None:
