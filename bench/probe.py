@@ -90,6 +90,9 @@ def asset_list(target: Target) -> list[str]:
     return ["index.html", *dict.fromkeys(r.lstrip("./") for r in refs)]
 
 
+SETTLE_S = 0.05  # between two websocket samples
+
+
 def read_packet(ws: websocket.WebSocket) -> bytes:
     """Xpra's first packet, whole: its 8 byte header says its size. A websocket message may
     hold less (the server's relay sends what it reads from Xpra's socket as it comes) or, on
@@ -110,6 +113,10 @@ def measure_ws(target: Target, repeat: int) -> dict[str, Any]:
         first = read_packet(ws)
         answered = time.perf_counter()
         ws.close()
+        # Xpra's main thread tears the closed connection down for a few ms: the next hello
+        # must not queue behind that (a browser never reconnects that fast), or a path that
+        # connects faster measures slower.
+        time.sleep(SETTLE_S)
         if index == 0:
             continue  # a warm-up: the first connection pays this process's lazy imports
         samples.append(
