@@ -286,12 +286,23 @@ def findings(results: dict[str, Any]) -> list[str]:
         )
     levels = get(results, "memory", "levels") or []
     if len(levels) > 1 and levels[1].get("breakdown_first_desktop"):
-        top = levels[1]["breakdown_first_desktop"][:2]
-        out.append(
-            "Memory: "
-            + ", ".join(f"{process_name(p['cmd'])} {fmt(p['pss_mib'], 0)} MiB" for p in top)
-            + " of one idle desktop's PSS."
-        )
+        no_gl = {
+            process_name(p["cmd"]): p["pss_mib"]
+            for p in get(results, "memory", "breakdown_no_gl") or []
+        }
+        parts = []
+        for p in levels[1]["breakdown_first_desktop"][:2]:
+            name = process_name(p["cmd"])
+            without = f" ({fmt(no_gl[name], 0)} without GL)" if name in no_gl else ""
+            parts.append(f"{name} {fmt(p['pss_mib'], 0)} MiB{without}")
+        line = "Memory: " + ", ".join(parts) + " of one idle desktop's PSS"
+        total_no_gl = get(results, "memory", "idle_desktop_no_gl_pss_mib")
+        if total_no_gl is not None:
+            line += f"; {fmt(total_no_gl, 0)} MiB in all without GL"
+        further = get(results, "memory", "further_desktop_pss_mib")
+        if further is not None:
+            line += f"; each further desktop adds {fmt(further, 0)} MiB (section 5)"
+        out.append(line + ".")
     return out
 
 

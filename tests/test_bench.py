@@ -220,6 +220,38 @@ def test_the_websocket_hello_is_split_between_the_hops() -> None:
     assert "single-user server alone" in rows[1] and "| 1.30x |" in rows[1]
 
 
+def test_the_memory_finding_says_what_gl_costs_and_what_a_further_desktop_adds() -> None:
+    data = results(0.8, 0)
+    first = [
+        {"cmd": "Xvfb-for-Xpra-S18 +extension GLX -screen 0 2560x1600x24+32", "pss_mib": 82.4},
+        {"cmd": "/usr/bin/python3 /usr/bin/xpra start-desktop --daemon=no", "pss_mib": 44.2},
+        {"cmd": "openbox --startup xterm", "pss_mib": 14.4},
+    ]
+    no_gl = [
+        {"cmd": "/usr/bin/python3 /usr/bin/xpra start-desktop --daemon=no", "pss_mib": 44.1},
+        {"cmd": "Xvfb-for-Xpra-S11 -extension GLX -screen 0 2560x1600x24+32", "pss_mib": 28.6},
+    ]
+    data["memory"] = {
+        "levels": [
+            {"desktops": 0, "container_working_set_mib": 71.0},
+            {"desktops": 1, "breakdown_first_desktop": first},
+        ],
+        "breakdown_no_gl": no_gl,
+        "idle_desktop_no_gl_pss_mib": 96.3,
+        "further_desktop_pss_mib": 71.6,
+    }
+    line = next(x for x in report.findings(data) if x.startswith("Memory"))
+    assert line == (
+        "Memory: Xvfb 82 MiB (29 without GL), xpra 44 MiB (44 without GL) of one idle "
+        "desktop's PSS; 96 MiB in all without GL; each further desktop adds 72 MiB (section 5)."
+    )
+    # A run without the GL-off desktop or further desktops says only what it measured.
+    del data["memory"]["breakdown_no_gl"], data["memory"]["idle_desktop_no_gl_pss_mib"]
+    data["memory"]["further_desktop_pss_mib"] = None
+    line = next(x for x in report.findings(data) if x.startswith("Memory"))
+    assert line == "Memory: Xvfb 82 MiB, xpra 44 MiB of one idle desktop's PSS."
+
+
 def test_the_longest_interval_is_named_first() -> None:
     phases = results(4.0, 0)["first_frame"]["phases_after_click_s"]
     assert report.costs(phases)[0] == ("xpra_xpra_ready", "client_assets_loaded", 2.5)
