@@ -89,9 +89,10 @@ c.DockerSpawner.pull_policy = "ifnotpresent" if engine == "docker" else "skip"
 stack = setting("MINISWAN_STACK")
 c.DockerSpawner.network_name = stack
 # The proxy reaches a container's server at its address on the user's network: a name in the
-# route made configurable-http-proxy ask Docker's DNS on every request and websocket (0.7 ms of
-# each desktop connect, bench section 3). A container keeps its address while it runs. A swarm
-# service keeps its name: its tasks' addresses change when they are rescheduled.
+# route made configurable-http-proxy ask Docker's DNS on every request and websocket (0.7 ms
+# more for each desktop websocket's connect, measured on the demo stack). A container keeps its
+# address while it runs. A swarm service keeps its name: its tasks' addresses change when they
+# are rescheduled.
 c.DockerSpawner.use_internal_hostname = engine == "swarm"
 # ...except that each user server runs on a network of its own, joined by these services of the
 # stack, so user containers cannot reach each other (miniswan_hub/networks.py).
