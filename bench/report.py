@@ -478,9 +478,9 @@ def section_proxy(results: dict[str, Any]) -> str:
         direct = po[kind]["direct_summary"]
         rows.append(proxy_row(label, direct, po[kind]["proxied_summary"], unit, scale))
         if kind == "ws":
-            for key, label in reversed(WS_PATH_LABELS.items()):
+            for key, path_label in reversed(WS_PATH_LABELS.items()):
                 if po.get(key):
-                    rows.append(proxy_row(label, direct, po[key]["summary"], unit, scale))
+                    rows.append(proxy_row(path_label, direct, po[key]["summary"], unit, scale))
     return "\n\n".join(
         [
             "## 3. Proxy overhead",
