@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import websocket
-from xpra_wire import CLIENT_HELLO
+from xpra_wire import CLIENT_HELLO, HEADER_SIZE, packet_size
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -98,7 +98,7 @@ def read_packet(ws: websocket.WebSocket) -> bytes:
     hold less (the server's relay sends what it reads from Xpra's socket as it comes) or, on
     Xpra's own websocket, exactly one packet: both paths are timed to the same last byte."""
     data = b""
-    while len(data) < 8 or len(data) < 8 + int.from_bytes(data[4:8], "big"):
+    while len(data) < HEADER_SIZE or len(data) < packet_size(data):
         data += ws.recv()
     return data
 

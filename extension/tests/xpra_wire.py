@@ -18,9 +18,18 @@ def bencode(obj: Any) -> bytes:
     return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(obj.items())) + b"e"
 
 
+HEADER_SIZE = 8
+_SIZE = ">I"  # the payload's size, the header's last 4 bytes
+
+
 def xpra_packet(payload: bytes) -> bytes:
     """Xpra's 8 byte header: 'P', flags (0 = bencode), compression, chunk, size (BE)."""
-    return b"P\x00\x00\x00" + struct.pack(">I", len(payload)) + payload
+    return b"P\x00\x00\x00" + struct.pack(_SIZE, len(payload)) + payload
+
+
+def packet_size(header: bytes) -> int:
+    """A packet's whole length, header included, from its first HEADER_SIZE bytes."""
+    return HEADER_SIZE + struct.unpack(_SIZE, header[4:HEADER_SIZE])[0]
 
 
 # A minimal client hello; the server answers with its own hello.
