@@ -15,7 +15,15 @@ def log_in(page: Page, stack: StackInfo, username: str, password: str | None = N
     page.goto(f"{stack.url}/hub/login")
     page.locator("#username_input").fill(username)
     page.locator("#password_input").fill(password or stack.user_password)
-    page.locator("#login_submit").click()
+    # Wait for the hub's answer to the form, which sets the login cookie: the page's URL
+    # could leave /hub/login while the POST was still in flight, and a test's next goto
+    # then cancelled it, logging nobody in (seen once in CI, Playwright's trace: POST
+    # cancelled, then the server's OAuth sent the browser back to the login form).
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and "/hub/login" in r.url
+    ) as answer:
+        page.locator("#login_submit").click()
+    assert answer.value.status == 302, f"login refused: HTTP {answer.value.status}"
     expect(page).not_to_have_url(re.compile(r"/hub/login"))
 
 
